@@ -1,0 +1,119 @@
+"""Branch conditions on lead attributes and on engagement with earlier steps.
+
+Conditions are data (parsed from YAML by ``nurture.config``), evaluated here as pure
+functions of a ``LeadFacts`` snapshot, so that branches can be simulated and backtested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Union
+
+
+class Op(StrEnum):
+    EQ = "eq"
+    NE = "ne"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    IN = "in"
+    NOT_IN = "not_in"
+    EXISTS = "exists"
+    CONTAINS = "contains"
+
+
+@dataclass(frozen=True)
+class AttributeIs:
+    """``lead.<attribute> <op> <value>``; attribute names lead fields or custom attributes."""
+
+    attribute: str
+    op: Op
+    value: object = None
+
+
+@dataclass(frozen=True)
+class Engaged:
+    """The lead did ``event`` (opened, clicked, ...) on the email sent by step ``step``;
+    with no step, anywhere in this enrollment."""
+
+    event: str
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class AllOf:
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    condition: Condition
+
+
+Condition = Union[AttributeIs, Engaged, AllOf, AnyOf, Not]  # noqa: UP007 (recursive alias)
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    """What a condition may look at: attributes and (event, step) pairs seen so far."""
+
+    attributes: Mapping[str, object]
+    engagement: frozenset[tuple[str, str | None]] = field(default_factory=frozenset)
+
+
+def evaluate(condition: Condition, facts: LeadFacts) -> bool:
+    match condition:
+        case AttributeIs():
+            return _compare(facts.attributes.get(condition.attribute), condition)
+        case Engaged(event=event, step=step):
+            if step is None:
+                return any(seen_event == event for seen_event, _ in facts.engagement)
+            return (event, step) in facts.engagement
+        case AllOf(conditions=parts):
+            return all(evaluate(c, facts) for c in parts)
+        case AnyOf(conditions=parts):
+            return any(evaluate(c, facts) for c in parts)
+        case Not(condition=inner):
+            return not evaluate(inner, facts)
+    raise TypeError(f"not a condition: {condition!r}")
+
+
+def _compare(actual: object, cond: AttributeIs) -> bool:
+    expected = cond.value
+    if cond.op is Op.EXISTS:
+        present = actual not in (None, "")
+        return present if expected in (None, True) else not present
+    if actual is None:
+        return cond.op in (Op.NE, Op.NOT_IN)
+    if isinstance(actual, str) and isinstance(expected, str):
+        actual, expected = actual.casefold(), expected.casefold()
+    try:
+        match cond.op:
+            case Op.EQ:
+                return actual == expected
+            case Op.NE:
+                return actual != expected
+            case Op.GT:
+                return actual > expected  # type: ignore[operator]
+            case Op.GTE:
+                return actual >= expected  # type: ignore[operator]
+            case Op.LT:
+                return actual < expected  # type: ignore[operator]
+            case Op.LTE:
+                return actual <= expected  # type: ignore[operator]
+            case Op.IN | Op.NOT_IN:
+                options = [o.casefold() if isinstance(o, str) else o for o in expected]  # type: ignore[attr-defined]
+                return (actual in options) == (cond.op is Op.IN)
+            case Op.CONTAINS:
+                return str(expected).casefold() in str(actual).casefold()
+    except TypeError:
+        return False  # a number compared with text never matches
+    raise TypeError(f"unknown operator {cond.op!r}")

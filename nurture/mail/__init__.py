@@ -1,0 +1,1 @@
+"""Email: Jinja2 rendering, message building, send providers."""

@@ -1,0 +1,131 @@
+"""Process settings from NURTURE_* environment variables (and an optional .env file).
+
+A bad setting must stop the process at start with one clear line, so ``load_settings``
+turns pydantic's report into a single ``SettingsError`` message naming the variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nurture.errors import SettingsError
+
+ENV_PREFIX = "NURTURE_"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Field ``x`` is read from ``NURTURE_X``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./var/nurture.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user:pw@host/db",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for the Dramatiq broker; unset = in-process broker"
+    )
+    funnel_dir: Path = Field(
+        default=Path(), description="Folder holding nurture.yaml, sequences/ and templates/"
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Public URL used in links in emails"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    var_dir: Path = Field(default=Path("var"), description="Local state: keys, outbox, db")
+    api_keys: str | None = Field(
+        default=None,
+        description="Comma-separated API keys for /v1; unset = one generated in var/api-key",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Key for signed links (unsubscribe); unset = one generated in var/secret-key",
+    )
+    default_time_zone: str = Field(default="UTC", description="IANA zone for leads without one")
+    provider: Literal["outbox", "smtp"] = "outbox"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError(
+                "must start with sqlite:/// or postgresql+psycopg:// "
+                "(e.g. postgresql+psycopg://nurture:secret@localhost/nurture)"
+            )
+        if value.startswith("postgresql:"):
+            value = "postgresql+psycopg:" + value.removeprefix("postgresql:")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not an IANA time zone (e.g. Europe/Paris, UTC)") from None
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def api_key_set(self) -> frozenset[str]:
+        """Accepted API keys; generated once into var/api-key for local use."""
+        if self.api_keys:
+            return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
+        return frozenset({_local_secret(self.var_dir / "api-key")})
+
+    @cached_property
+    def signing_key(self) -> bytes:
+        return (self.secret_key or _local_secret(self.var_dir / "secret-key")).encode()
+
+
+def _local_secret(path: Path) -> str:
+    """Read a generated secret, creating it (mode 600) the first time."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(24)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def load_settings() -> Settings:
+    """Read settings, or raise ``SettingsError`` with one line naming the bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ENV_PREFIX + str(err["loc"][0]).upper() if err["loc"] else "settings"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}={err.get('input')!r}: {message}") from None

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, migrations, repositories (the queries)."""

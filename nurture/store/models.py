@@ -1,0 +1,174 @@
+"""SQLAlchemy 2 typed models. The schema is the same on SQLite and PostgreSQL; the one
+Alembic migration in ``store/migrations`` creates it, and a test checks they match."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from nurture.store.types import JSONDocument, UTCDateTime, json_default
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+LIVE_ENROLLMENT = "status IN ('active', 'waiting_for_event')"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Account(Base):
+    """A company, identified by its domain."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=json_default)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Lead(Base):
+    """A person, identified by the normalised email."""
+
+    __tablename__ = "leads"
+    __table_args__ = (Index("ix_leads_stage_id", "stage", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=json_default)
+    stage: Mapped[str] = mapped_column(String(40))
+    contact_status: Mapped[str] = mapped_column(String(20), default="active")
+    source: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account | None] = relationship(lazy="raise")
+
+
+class Enrollment(Base):
+    """One lead's progress through one sequence. A lead has at most one live enrollment."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        # The scheduler's hot query: due live enrollments by next_run_at.
+        Index("ix_enrollments_due", "status", "next_run_at"),
+        Index(
+            "uq_enrollments_live_lead",
+            "lead_id",
+            unique=True,
+            sqlite_where=text(LIVE_ENROLLMENT),
+            postgresql_where=text(LIVE_ENROLLMENT),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    sequence_id: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(40))
+    current_step: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # active|waiting_for_event|completed|exited
+    exit_reason: Mapped[str | None] = mapped_column(String(200))
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    config_version: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Message(Base):
+    """A marketing email: one per (enrollment, step), enforced by a unique key."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "step_id"),
+        Index("ix_messages_lead_id_created_at", "lead_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    sequence_id: Mapped[str] = mapped_column(String(100))
+    step_id: Mapped[str] = mapped_column(String(100))
+    config_version: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20))  # sending|sent|failed|unknown
+    provider: Mapped[str | None] = mapped_column(String(40))
+    provider_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """Engagement: provider webhooks, tracking, website and product events."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("source", "source_event_id"),
+        Index("ix_events_lead_id_occurred_at", "lead_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))  # provider name, "website", "tracking"
+    source_event_id: Mapped[str] = mapped_column(String(255))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    url: Mapped[str | None] = mapped_column(Text)
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    machine: Mapped[bool] = mapped_column(Boolean, default=False)
+    machine_reason: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=json_default)
+
+
+class StageChange(Base):
+    """Every stage change says why (DESIGN invariant 4)."""
+
+    __tablename__ = "stage_changes"
+    __table_args__ = (Index("ix_stage_changes_lead_id_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    from_stage: Mapped[str | None] = mapped_column(String(40))
+    to_stage: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=json_default)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    config_version: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
