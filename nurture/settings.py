@@ -52,7 +52,15 @@ class Settings(BaseSettings):
         description="Key for signed links (unsubscribe); unset = one generated in var/secret-key",
     )
     default_time_zone: str = Field(default="UTC", description="IANA zone for leads without one")
-    provider: Literal["outbox", "smtp"] = "outbox"
+    provider: Literal["outbox", "smtp"] = Field(
+        default="outbox", description="outbox = .eml files under var/outbox; smtp = any server"
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("database_url")

@@ -6,10 +6,11 @@ functions of a ``LeadFacts`` snapshot, so that branches can be simulated and bac
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Union
+from typing import Any, Union
 
 
 class Op(StrEnum):
@@ -95,25 +96,26 @@ def _compare(actual: object, cond: AttributeIs) -> bool:
         return cond.op in (Op.NE, Op.NOT_IN)
     if isinstance(actual, str) and isinstance(expected, str):
         actual, expected = actual.casefold(), expected.casefold()
-    try:
-        match cond.op:
-            case Op.EQ:
-                return actual == expected
-            case Op.NE:
-                return actual != expected
-            case Op.GT:
-                return actual > expected  # type: ignore[operator]
-            case Op.GTE:
-                return actual >= expected  # type: ignore[operator]
-            case Op.LT:
-                return actual < expected  # type: ignore[operator]
-            case Op.LTE:
-                return actual <= expected  # type: ignore[operator]
-            case Op.IN | Op.NOT_IN:
-                options = [o.casefold() if isinstance(o, str) else o for o in expected]  # type: ignore[attr-defined]
-                return (actual in options) == (cond.op is Op.IN)
-            case Op.CONTAINS:
-                return str(expected).casefold() in str(actual).casefold()
-    except TypeError:
-        return False  # a number compared with text never matches
+    if cond.op in (Op.IN, Op.NOT_IN):
+        options = expected if isinstance(expected, list | tuple | set | frozenset) else [expected]
+        folded = [o.casefold() if isinstance(o, str) else o for o in options]
+        return (actual in folded) == (cond.op is Op.IN)
+    if cond.op is Op.CONTAINS:
+        return str(expected).casefold() in str(actual).casefold()
+    compare = _COMPARISONS.get(cond.op)
+    if compare is not None:
+        try:
+            return bool(compare(actual, expected))
+        except TypeError:
+            return False  # a number compared with text never matches
     raise TypeError(f"unknown operator {cond.op!r}")
+
+
+_COMPARISONS: dict[Op, Callable[[Any, Any], Any]] = {
+    Op.EQ: operator.eq,
+    Op.NE: operator.ne,
+    Op.GT: operator.gt,
+    Op.GTE: operator.ge,
+    Op.LT: operator.lt,
+    Op.LTE: operator.le,
+}

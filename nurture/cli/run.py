@@ -1,0 +1,139 @@
+"""`nurture run` (everything in one process), `nurture api`, `nurture worker`, `nurture reload`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+from typing import Annotated
+
+import httpx
+import typer
+import uvicorn
+
+from nurture.cli import context
+from nurture.cli.app import app, console, err_console
+from nurture.config.problems import ConfigProblem
+from nurture.errors import ConfigInvalid
+from nurture.runtime import Runtime
+from nurture.web.app import create_app
+
+log = logging.getLogger("nurture")
+
+
+def _serve(runtime: Runtime, host: str, port: int) -> None:
+    settings = runtime.settings
+
+    def on_sighup(_signum: int, _frame: FrameType | None) -> None:
+        try:
+            runtime.funnels.reload()
+        except ConfigInvalid as exc:
+            for problem in exc.problems:
+                err_console.print(problem.format(), highlight=False, soft_wrap=True)
+
+    signal.signal(signal.SIGHUP, on_sighup)
+    key_hint = "NURTURE_API_KEYS" if settings.api_keys else f"{settings.var_dir}/api-key"
+    _ = settings.api_key_set  # create the local key file now, so the user can read it
+    console.print(
+        f"[bold green]nurture[/] serving http://{host}:{port} (API docs: "
+        f"http://{host}:{port}/docs), funnel {runtime.funnels.current.version[:12]}, "
+        f"API key in {key_hint}, pid {os.getpid()} (kill -HUP to reload the funnel)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    uvicorn.run(
+        create_app(runtime), host=host, port=port, log_level=settings.log_level, access_log=False
+    )
+
+
+def _runtime(with_broker: bool) -> Runtime:
+    settings = context.settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
+    dispatcher = None
+    if with_broker:
+        from workers import dispatch
+
+        dispatcher = dispatch
+    try:
+        return Runtime.start(settings, dispatcher)
+    except ConfigInvalid as exc:
+        for problem in exc.problems:
+            err_console.print(problem.format(), highlight=False, soft_wrap=True)
+        err_console.print("[red]error:[/] the funnel is invalid; fix it and start again")
+        raise typer.Exit(1) from None
+
+
+HostOpt = Annotated[str | None, typer.Option(help="Interface to bind (default NURTURE_HOST)")]
+PortOpt = Annotated[int | None, typer.Option(help="Port (default NURTURE_PORT, 8000)")]
+
+
+@app.command()
+def run(host: HostOpt = None, port: PortOpt = None, threads: int = 4) -> None:
+    """Run the whole engine in one process: API, and in-process workers.
+
+    Uses the embedded defaults unless NURTURE_* settings say otherwise: SQLite in
+    var/nurture.db, an in-process broker, emails written to var/outbox/. Run
+    `nurture migrate` first (`make run` does both).
+    """
+    runtime = _runtime(with_broker=True)
+    from workers.inprocess import start_workers
+
+    worker = start_workers(threads)
+    try:
+        _serve(runtime, host or runtime.settings.host, port or runtime.settings.port)
+    finally:
+        worker.stop(timeout=5000)
+
+
+@app.command()
+def api(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Serve only the HTTP API (workers run elsewhere, over Redis)."""
+    runtime = _runtime(with_broker=True)
+    _serve(runtime, host or runtime.settings.host, port or runtime.settings.port)
+
+
+@app.command()
+def worker(
+    processes: Annotated[int, typer.Option(help="Worker processes")] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per process")] = 8,
+) -> None:
+    """Run Dramatiq workers against Redis (NURTURE_REDIS_URL); same as `dramatiq workers`."""
+    if not context.settings().redis_url:
+        err_console.print(
+            "[red]error:[/] NURTURE_REDIS_URL is not set; `nurture run` has in-process workers"
+        )
+        raise typer.Exit(2)
+    args = ["dramatiq", "workers", "--processes", str(processes), "--threads", str(threads)]
+    os.execvp(sys.executable, [sys.executable, "-m", *args])
+
+
+@app.command()
+def reload(
+    url: Annotated[str | None, typer.Option(help="Engine URL (default NURTURE_BASE_URL)")] = None,
+) -> None:
+    """Ask the running engine to reload the funnel files.
+
+    A bad funnel is refused and the engine keeps the last good version; the problems are
+    printed here. `kill -HUP <pid>` does the same from a shell.
+    """
+    settings = context.settings()
+    key = next(iter(settings.api_key_set))
+    target = (url or settings.base_url).rstrip("/") + "/v1/funnel/reload"
+    try:
+        response = httpx.post(target, headers={"Authorization": f"Bearer {key}"}, timeout=30.0)
+    except httpx.HTTPError as exc:
+        err_console.print(f"[red]error:[/] cannot reach the engine at {target}: {exc}")
+        raise typer.Exit(2) from None
+    body = response.json()
+    if response.status_code == 200:
+        state = "changed" if body["changed"] else "unchanged"
+        console.print(f"[green]reloaded[/]: version {body['version'][:12]} ({state})")
+        return
+    for problem in body.get("errors", []):
+        err_console.print(ConfigProblem(**problem).format(), highlight=False, soft_wrap=True)
+    err_console.print(f"[red]refused[/] ({response.status_code}): {body.get('detail')}")
+    raise typer.Exit(1)

@@ -1,0 +1,74 @@
+"""What a running process holds: settings, the database, the clock and the live funnel.
+
+The funnel can be reloaded while the engine runs (SIGHUP, ``nurture reload`` or the admin
+API). A reload that fails validation is refused and the last good funnel keeps running
+(DESIGN invariant 8).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from nurture.core.clock import SYSTEM_CLOCK, Clock
+from nurture.core.funnel import Funnel
+from nurture.errors import ConfigInvalid
+from nurture.services.uow import Database, Dispatcher
+from nurture.settings import Settings
+from nurture.store.db import make_engine
+
+log = logging.getLogger(__name__)
+
+
+class FunnelHolder:
+    """The current funnel, swapped atomically on a successful reload."""
+
+    def __init__(self, directory: Path, funnel: Funnel) -> None:
+        self.directory = directory
+        self._funnel = funnel
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, directory: Path) -> FunnelHolder:
+        from nurture.config import load_funnel
+
+        return cls(directory, load_funnel(directory))
+
+    @property
+    def current(self) -> Funnel:
+        return self._funnel
+
+    def reload(self) -> tuple[Funnel, bool]:
+        """Load the funnel again; return it and whether the version changed.
+
+        Raises ConfigInvalid (keeping the old funnel) when the files on disk are bad."""
+        from nurture.config import load_funnel
+
+        with self._lock:
+            try:
+                fresh = load_funnel(self.directory)
+            except ConfigInvalid as exc:
+                log.error("reload refused, keeping version %s: %s", self._funnel.version, exc)
+                raise
+            changed = fresh.version != self._funnel.version
+            self._funnel = fresh
+            log.info("funnel reloaded: version %s (changed: %s)", fresh.version, changed)
+            return fresh, changed
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    funnels: FunnelHolder
+    clock: Clock = SYSTEM_CLOCK
+
+    @classmethod
+    def start(cls, settings: Settings, dispatcher: Dispatcher | None = None) -> Runtime:
+        """Build the process's runtime; a bad funnel stops start-up with every problem."""
+        funnels = FunnelHolder.load(settings.funnel_dir)
+        engine = make_engine(settings.database_url)
+        database = Database(engine, dispatcher) if dispatcher else Database(engine)
+        return cls(settings=settings, database=database, funnels=funnels)

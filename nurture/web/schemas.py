@@ -1,0 +1,104 @@
+"""Response bodies. Request bodies reuse ``nurture.services.lead_input.LeadIn``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class AccountOut(Out):
+    id: int
+    domain: str
+    name: str | None
+
+
+class LeadOut(Out):
+    id: int
+    email: str
+    first_name: str | None
+    last_name: str | None
+    title: str | None
+    company: str | None
+    country: str | None
+    time_zone: str
+    stage: str
+    contact_status: str
+    source: str | None
+    account_id: int | None
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class EnrollmentOut(Out):
+    id: int
+    sequence_id: str
+    stage: str
+    current_step: str | None
+    status: str
+    exit_reason: str | None
+    next_run_at: datetime | None
+    config_version: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class EventOut(Out):
+    id: int
+    type: str
+    source: str
+    occurred_at: datetime
+    url: str | None
+    machine: bool
+    machine_reason: str | None
+
+
+class StageChangeOut(Out):
+    id: int
+    from_stage: str | None
+    to_stage: str
+    reason: dict[str, Any]
+    at: datetime
+
+
+class LeadDetail(LeadOut):
+    account: AccountOut | None
+    enrollments: list[EnrollmentOut]
+    recent_events: list[EventOut]
+    stage_changes: list[StageChangeOut]
+
+
+class LeadPage(BaseModel):
+    items: list[LeadOut]
+    next_after: int | None  # pass as ?after= for the next page; null on the last page
+
+
+class UpsertedLead(BaseModel):
+    id: int
+    email: str
+    outcome: str  # created | updated | unchanged
+
+
+class UpsertOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    leads: list[UpsertedLead]
+
+
+class FunnelOut(BaseModel):
+    version: str
+    stages: list[str]
+    initial_stage: str
+    sequences: dict[str, list[str]]  # sequence id -> stages it serves
+
+
+class ReloadOut(BaseModel):
+    version: str
+    changed: bool
