@@ -25,10 +25,10 @@ class ConfigProblem:
     def github(self) -> str:
         """A GitHub Actions annotation line."""
         hint = f" (did you mean {self.hint!r}?)" if self.hint else ""
-        return (
-            f"::error file={self.file},line={self.line},col={self.column}::"
-            f"{self.path}: {self.message}{hint}"
-        )
+        where = f"{self.path}: " if self.path else ""
+        text = f"{where}{self.message}{hint}"
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::error file={self.file},line={self.line},col={self.column}::{text}"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
