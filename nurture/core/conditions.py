@@ -99,7 +99,8 @@ def _compare(actual: object, cond: AttributeIs) -> bool:
     if cond.op in (Op.IN, Op.NOT_IN):
         options = expected if isinstance(expected, list | tuple | set | frozenset) else [expected]
         folded = [o.casefold() if isinstance(o, str) else o for o in options]
-        return (actual in folded) == (cond.op is Op.IN)
+        needle = actual.casefold() if isinstance(actual, str) else actual
+        return (needle in folded) == (cond.op is Op.IN)
     if cond.op is Op.CONTAINS:
         return str(expected).casefold() in str(actual).casefold()
     compare = _COMPARISONS.get(cond.op)

@@ -20,7 +20,7 @@ def parse_duration(text: str) -> timedelta:
     for amount, unit in _PART.findall(text):
         total += timedelta(**{_UNITS[unit]: int(amount)})
     if total <= timedelta(0):
-        raise ValueError(f"{text!r} must be longer than zero")
+        raise ValueError(f"{text!r} must be longer than zero: {DURATION_HINT}")
     return total
 
 
