@@ -64,9 +64,8 @@ def _dicts(problems: list[ConfigProblem]) -> list[dict[str, object]]:
 def _summary(funnel: Funnel | None, problems: list[ConfigProblem]) -> None:
     if funnel is None or problems:
         files = len({problem.file for problem in problems})
-        noun = "problem" if len(problems) == 1 else "problems"
-        where = "file" if files == 1 else "files"
-        console.print(f"[red]✗ {len(problems)} {noun} in {files} {where}[/red]", highlight=False)
+        text = f"✗ {_count(len(problems), 'problem')} in {_count(files, 'file')}"
+        console.print(f"[red]{text}[/red]", highlight=False)
         return
     templates = {
         step.action.template
@@ -74,8 +73,12 @@ def _summary(funnel: Funnel | None, problems: list[ConfigProblem]) -> None:
         for step in sequence.steps
         if isinstance(step.action, Send)
     }
-    console.print(
-        f"[green]✓ funnel valid: {len(funnel.sequences)} sequences, {len(templates)} templates, "
-        f"version {funnel.version[:8]}…[/green]",
-        highlight=False,
+    text = (
+        f"✓ funnel valid: {_count(len(funnel.sequences), 'sequence')}, "
+        f"{_count(len(templates), 'template')}, version {funnel.version[:8]}…"
     )
+    console.print(f"[green]{text}[/green]", highlight=False)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

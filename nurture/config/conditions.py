@@ -53,6 +53,8 @@ def _attribute(node: Node) -> AttributeIs | None:
         return None
     name = text(parts["attribute"], "a lead field or custom attribute name")
     ops = [key for key in OPS if key in parts]
+    if not ops and isinstance(node.value, dict) and len(parts) != len(node.value):
+        return None  # an unknown key, reported already, is the likely operator
     if len(ops) != 1:
         found = " and ".join(repr(op) for op in ops) if ops else "no operator"
         node.child("attribute").error(

@@ -26,8 +26,8 @@ from nurture.core.funnel import (
 )
 from nurture.core.sequence import Sequence
 
-REQUIRED_KEYS = ("version", "sender", "send_window", "frequency_cap", "sample_lead")
-OPTIONAL_KEYS = ("stages", "sequences", "reengagement", "scoring", "handoff")
+REQUIRED_KEYS = ("version", "sender", "send_window", "frequency_cap")
+OPTIONAL_KEYS = ("stages", "sequences", "reengagement", "sample_lead", "scoring", "handoff")
 FORMAT_VERSION = 1
 
 
@@ -64,7 +64,7 @@ class ParsedPipeline:
     sender: Sender | None = None
     send_window: SendWindow | None = None
     frequency_cap: FrequencyCap | None = None
-    sample_lead: dict[str, object] | None = None
+    sample_lead: dict[str, object] | None = field(default_factory=dict)  # None: invalid
     sample_stage: StageRef | None = None
     scoring: dict[str, object] = field(default_factory=dict)
     handoff: dict[str, object] = field(default_factory=dict)
