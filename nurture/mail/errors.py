@@ -63,7 +63,7 @@ def translate(
     if isinstance(exc, TemplateNotFound | TemplatesNotFound):
         missing_name = str(exc.name)
         hint = did_you_mean(missing_name, template_names)
-        reason = f"template {missing_name!r} not found in {templates_dir}"
+        reason = f"template {missing_name!r} not found in {templates_dir.name}/"
         if where is None:
             return RenderError(missing_name, reason, part=part, hint=hint)
         reason = f"includes {reason}"
