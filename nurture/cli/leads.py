@@ -107,8 +107,9 @@ def _report(path: Path, totals: dict[Outcome, int], invalid: list[Row], as_json:
             table.add_row(str(row.line), row.email or "", row.error or "")
         console.print(table)
     console.print(
-        f"{path}: [green]{totals[Outcome.CREATED]} created[/green], "
+        f"{path.name}: [green]{totals[Outcome.CREATED]} created[/green], "
         f"{totals[Outcome.UPDATED]} updated, {totals[Outcome.UNCHANGED]} unchanged, "
         f"[{'red' if invalid else 'green'}]{len(invalid)} invalid[/]",
         highlight=False,
+        soft_wrap=True,
     )

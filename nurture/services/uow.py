@@ -63,9 +63,7 @@ class Database:
         with Session(bind, expire_on_commit=False) as session:
             try:
                 yield UnitOfWork(session, jobs)
-                if readonly:
-                    session.rollback()
-                else:
+                if not readonly:  # a read-only session just closes: loaded rows stay usable
                     session.commit()
             except BaseException:
                 session.rollback()

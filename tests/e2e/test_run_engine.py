@@ -75,6 +75,7 @@ def engine(tmp_path, funnel_dir):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        process.stdout.close()
 
 
 @pytest.mark.slow
