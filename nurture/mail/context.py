@@ -40,8 +40,8 @@ LEAD_VARIABLE_FIELDS = (
 class Vars(dict[str, object]):
     """A template variable: a plain mapping plus the name it goes by in templates.
 
-    The name is kept in an underscore slot, which the sandbox refuses to expose, so that a
-    custom attribute can never be shadowed by it.
+    The name is kept in an underscore slot, which the sandbox refuses to expose, and no
+    public attribute is added, so ``lead.attributes.<name>`` can never hit one of ours.
     """
 
     __slots__ = ("_label",)
@@ -50,9 +50,10 @@ class Vars(dict[str, object]):
         super().__init__(values)
         self._label = label
 
-    @property
-    def label(self) -> str:
-        return self._label
+
+def label_of(value: Vars) -> str:
+    """The name a ``Vars`` goes by in templates (kept off its attributes on purpose)."""
+    return value._label
 
 
 @dataclass(frozen=True)

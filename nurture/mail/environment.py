@@ -19,7 +19,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing, select_autoescape
 
-from nurture.mail.context import TEMPLATE_VARIABLES, Vars
+from nurture.mail.context import TEMPLATE_VARIABLES, Vars, label_of
 
 FOOTER_TEMPLATE = "partials/footer.html"
 
@@ -56,7 +56,7 @@ class HintedUndefined(StrictUndefined):
         if obj is missing:
             return with_hint(f"{name!r} is undefined", did_you_mean(name, TEMPLATE_VARIABLES))
         if isinstance(obj, Vars):
-            return with_hint(f"{obj.label} has no field {name!r}", did_you_mean(name, obj))
+            return with_hint(f"{label_of(obj)} has no field {name!r}", did_you_mean(name, obj))
         if obj is None:
             return f"cannot read {name!r} of none (guard it with {{% if … %}})"
         return super()._undefined_message

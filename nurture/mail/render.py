@@ -70,13 +70,17 @@ class Renderer:
         """Render each part on its own and return every failure (for validation)."""
         errors: list[RenderError] = []
         variables = template_variables(context, self.sender)
-        parts = {"subject": send.subject, "preheader": send.preheader or ""}
-        for part, source in parts.items():
-            try:
-                parts[part] = self._render_line(source, part, context, variables)
-            except RenderError as exc:
-                errors.append(exc)
-            variables["email"] = email_variable(parts["subject"], parts["preheader"])
+        subject, preheader = send.subject, send.preheader or ""
+        try:
+            subject = self._render_line(subject, "subject", context, variables)
+        except RenderError as exc:
+            errors.append(exc)
+        variables["email"] = email_variable(subject)
+        try:
+            preheader = self._render_line(preheader, "preheader", context, variables)
+        except RenderError as exc:
+            errors.append(exc)
+        variables["email"] = email_variable(subject, preheader)
         try:
             self._render_body(send.template, context, variables)
         except RenderError as exc:
@@ -111,19 +115,21 @@ class Renderer:
     def _render_body(
         self, name: str, context: RenderContext, variables: dict[str, object]
     ) -> tuple[str, str]:
-        unsubscribe = context.links.unsubscribe_url
+        """HTML and text; either one lacking the unsubscribe link or the postal address
+        gets the standard footer (``partials/footer.html``, or the built-in one)."""
+        required = (context.links.unsubscribe_url, self.sender.postal_address)
         html = self._render_file(name, variables)
         footer: str | None = None
-        if not _mentions(html, unsubscribe):
-            footer = self._footer(name, unsubscribe, variables)
+        if not all(_mentions(html, value) for value in required):
+            footer = self._footer(name, required, variables)
             html = _before_body_end(html, footer)
         text_name = text_twin(name)
         text = self._render_optional(text_name, variables) if text_name else None
         html = self._inline_css(name, html)
         if text is None:
             text = html_to_text(html)
-        if unsubscribe not in text:
-            footer = footer or self._footer(name, unsubscribe, variables)
+        if not all(value in text for value in required):
+            footer = footer or self._footer(name, required, variables)
             text = f"{text.rstrip()}\n\n{html_to_text(footer)}"
         return html, text.strip() + "\n"
 
@@ -144,13 +150,15 @@ class Renderer:
             pass  # a syntax error: let _render_file report it
         return self._render_file(name, variables)
 
-    def _footer(self, rendering: str, unsubscribe: str, variables: dict[str, object]) -> str:
+    def _footer(
+        self, rendering: str, required: tuple[str, str], variables: dict[str, object]
+    ) -> str:
         footer = self._render_file(FOOTER_TEMPLATE, variables)
-        if not _mentions(footer, unsubscribe):
+        if not all(_mentions(footer, value) for value in required):
             raise RenderError(
                 FOOTER_TEMPLATE,
-                f"the footer must link to {{{{ links.unsubscribe_url }}}} "
-                f"(added because {rendering} has no unsubscribe link)",
+                "the footer must show {{ links.unsubscribe_url }} and "
+                f"{{{{ sender.postal_address }}}} (it is added to {rendering}, which lacks one)",
             )
         return footer
 

@@ -62,6 +62,15 @@ class TestStrictUndefined:
 
         assert "cannot read 'name' of none" in caught.value.reason
 
+    def test_a_custom_attribute_is_never_shadowed_by_our_own_names(self, render):
+        lead = LeadProfile(email="x@example.com", attributes={"label": "VIP", "_label": "x"})
+
+        email = render(
+            "<p>{{ lead.attributes.label }}|{{ lead.attributes['label'] }}</p>", lead=lead
+        )
+
+        assert "<p>VIP|VIP</p>" in email.html
+
     def test_default_filter_covers_a_missing_attribute(self, render):
         email = render("<p>{{ lead.attributes.industry | default('your industry') }}</p>")
 
@@ -222,6 +231,12 @@ class TestFooter:
         assert email.html.count("Unsubscribe") == 1
         assert email.text.count(links.unsubscribe_url) == 1
 
+    def test_an_unsubscribe_link_without_the_postal_address_still_gets_the_footer(self, render):
+        email = render('<p>Bye? <a href="{{ links.unsubscribe_url }}">Unsubscribe</a></p>')
+
+        assert "548 Market St" in email.html
+        assert "548 Market St" in email.text
+
     def test_the_built_in_footer_stands_in_when_the_funnel_has_none(self, templates, render):
         (templates.root / "partials" / "footer.html").unlink()
 
@@ -263,11 +278,17 @@ class TestTextPart:
         assert email.text.startswith("Hi Jordan,\n\n- One\n- Two (https://x.test/2)\n")
 
     def test_a_txt_twin_is_rendered_instead(self, render, templates):
-        templates.write("t.txt", "Plain {{ lead.first_name }} {{ links.unsubscribe_url }}")
+        templates.write(
+            "t.txt",
+            "Plain {{ lead.first_name }}\n{{ links.unsubscribe_url }}\n{{ sender.postal_address }}",
+        )
 
         email = render(CHILD)
 
-        assert email.text == "Plain Jordan https://nurture.test/u/tok3n?a=1&b=2\n"
+        assert email.text == (
+            "Plain Jordan\nhttps://nurture.test/u/tok3n?a=1&b=2\n"
+            "Lumen Analytics Inc., 548 Market St #4410, San Francisco, CA 94104\n"
+        )
 
     def test_a_typo_in_the_txt_twin_is_reported_in_that_file(self, render, templates):
         templates.write("t.txt", "line one\n{{ lead.frist_name }}")
