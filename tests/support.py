@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from nurture.core.clock import FrozenClock
-from nurture.core.funnel import Funnel, FrequencyCap, Sender, SendWindow
+from nurture.core.funnel import FrequencyCap, Funnel, Sender, SendWindow
 from nurture.core.sequence import Exit, Send, Sequence, Step, WaitFor
 from nurture.runtime import FunnelHolder, Runtime
 from nurture.services.uow import Database
