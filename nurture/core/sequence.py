@@ -30,7 +30,7 @@ class WaitFor:
 
     duration: timedelta | None = None
     business_days: int | None = None
-    weekday: int | None = None  # 0 = Monday; None with ``at`` means the next day at that time
+    weekday: int | None = None  # 0 = Monday; None with ``at``: the next such local time
     at: time | None = None
 
 
