@@ -25,11 +25,17 @@ def migrate() -> None:
     try:
         before = current_revision(url)
         if before == head:
-            console.print(f"{shown}: already up to date (revision {head})", highlight=False)
+            console.print(
+                f"{shown}: already up to date (revision {head})", highlight=False, soft_wrap=True
+            )
             return
         upgrade(url)
     except OperationalError as exc:
         reason = str(exc.orig or exc).strip().splitlines()[0]
-        err_console.print(f"[red]error:[/red] cannot migrate {shown}: {reason}", highlight=False)
+        err_console.print(
+            f"[red]error:[/red] cannot migrate {shown}: {reason}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(2) from None
-    console.print(f"{shown}: migrated {before or 'empty'} -> {head}", highlight=False)
+    console.print(
+        f"{shown}: migrated {before or 'empty'} -> {head}", highlight=False, soft_wrap=True
+    )
