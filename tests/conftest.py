@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite. Keep each section's fixtures together and documented.
 
-1. Environment   ``clean_environ`` (autouse): no NURTURE_* variable leaks into a test, var_dir
-                 is the test's own tmp folder, CLI caches start empty.
+1. Environment   ``clean_environ`` (autouse): no NURTURE_* variable (nor ./.env) leaks into a
+                 test, var_dir is the test's own tmp folder, CLI caches start empty.
 2. Databases     a fresh, migrated, isolated database per test; migrations run once per
                  backend per session into a template that each test copies.
                  ``db_url``        URL, parametrised over ids "sqlite" and "postgresql"
@@ -33,6 +33,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from nurture.services.uow import Database
+from nurture.settings import Settings
 from nurture.store.db import make_engine
 from nurture.store.migrate import upgrade
 
@@ -41,10 +42,13 @@ from nurture.store.migrate import upgrade
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Remove every NURTURE_* variable; point var_dir (generated keys, outbox) at tmp_path."""
+    """Remove every NURTURE_* variable and stop Settings reading ./.env (a test of .env
+    loading sets ``Settings.model_config["env_file"]`` back); point var_dir (generated
+    keys, outbox) at tmp_path."""
     for name in list(os.environ):
         if name.startswith("NURTURE_"):
             monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
     monkeypatch.setenv("NURTURE_VAR_DIR", str(tmp_path / "var"))
     _reset_cli_context()
     yield
