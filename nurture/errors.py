@@ -7,6 +7,7 @@
     ├── TemplateError          an email template failed to load or render
     ├── NotFound               a lead, enrollment or other row does not exist
     ├── InvalidInput           a request or CSV row was refused; nothing was stored
+    │   └── BadToken           a signed link token was tampered with, malformed or misused
     └── ProviderError          an email provider failed
         ├── ProviderUnavailable    retry later (429, 5xx, timeout)
         └── ProviderRejected       permanent (4xx): do not retry
@@ -66,6 +67,10 @@ class InvalidInput(NurtureError):
     def __init__(self, message: str, errors: list[dict[str, object]] | None = None) -> None:
         self.errors = errors or []
         super().__init__(message)
+
+
+class BadToken(InvalidInput):
+    """A signed token (unsubscribe link, later click/open) failed verification."""
 
 
 class ProviderError(NurtureError):

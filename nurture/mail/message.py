@@ -1,0 +1,134 @@
+"""The outgoing message: a rendered email turned into MIME with the headers every
+marketing email must carry, and the ``OutgoingEmail`` a provider sends.
+
+    https_url, mailto = unsubscribe_links(settings.base_url, lead_id, row_id, key, sender)
+    mime = build_message(rendered, sender, lead.email, row_id, https_url, mailto, now)
+    provider.send(OutgoingEmail(row_id, f"nurture-{row_id}", lead.email, mime))
+
+``Message-ID`` is derived from our message row, so a resend of the same row carries the same
+id and is recognisable downstream. ``List-Unsubscribe`` (https + mailto) and
+``List-Unsubscribe-Post`` make one-click unsubscribe work (RFC 2369, RFC 8058).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+
+from nurture.core.funnel import Sender
+from nurture.mail.render import RenderedEmail
+from nurture.mail.tokens import sign_unsubscribe
+
+CORRELATION_HEADER = "X-Nurture-Message-Id"
+_URL_LIST_HEADERS = frozenset({"list-unsubscribe"})
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
+
+
+class MailPolicy(EmailPolicy):
+    """The stdlib SMTP policy, except that URL-list headers are folded between their URLs
+    and never RFC 2047-encoded: the stdlib turns a URL longer than a line into encoded-words,
+    which mailbox providers do not decode in ``List-Unsubscribe``."""
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in _URL_LIST_HEADERS:
+            return _fold_urls(name, value, self.linesep)
+        return str(super().fold(name, value))
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in _URL_LIST_HEADERS:
+            return _fold_urls(name, value, self.linesep).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+MAIL_POLICY = MailPolicy(linesep="\r\n")
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One message for a provider. ``message_id`` is our row id; ``idempotency_key`` names
+    the send to the provider (a file name for the outbox, a header for an HTTP API), so it
+    is restricted to ``[A-Za-z0-9._-]``, at most 128 characters, not starting with a dot."""
+
+    message_id: int
+    idempotency_key: str
+    to: str
+    mime: EmailMessage
+
+    def __post_init__(self) -> None:
+        if not _IDEMPOTENCY_KEY.fullmatch(self.idempotency_key):
+            raise ValueError(f"unusable idempotency key: {self.idempotency_key!r}")
+
+
+def build_message(
+    rendered: RenderedEmail,
+    sender: Sender,
+    to: str,
+    message_id: int,
+    unsubscribe_url: str,
+    unsubscribe_mailto: str,
+    now: datetime,
+) -> EmailMessage:
+    """multipart/alternative (text, then HTML; UTF-8, quoted-printable) with our headers.
+    ``now`` must be timezone-aware: it becomes the Date header."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("build_message needs a timezone-aware `now`")
+    for url in (unsubscribe_url, unsubscribe_mailto):
+        if not url.isascii() or re.search(r"[\s<>,]", url):
+            raise ValueError(f"unsubscribe link must be ASCII without spaces or <>,: {url!r}")
+    msg = EmailMessage(policy=MAIL_POLICY)
+    msg["From"] = Address(display_name=sender.from_name, addr_spec=sender.from_address)
+    msg["To"] = Address(addr_spec=to)
+    if sender.reply_to:
+        msg["Reply-To"] = Address(addr_spec=sender.reply_to)
+    msg["Subject"] = rendered.subject
+    msg["Date"] = now
+    msg["Message-ID"] = message_id_for(message_id, sender)
+    msg[CORRELATION_HEADER] = str(message_id)
+    msg["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{unsubscribe_mailto}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["MIME-Version"] = "1.0"
+    msg.make_alternative()
+    for subtype, body in (("plain", rendered.text), ("html", rendered.html)):
+        part = EmailMessage(policy=MAIL_POLICY)
+        part.set_content(body, subtype=subtype, charset="utf-8", cte="quoted-printable")
+        del part["MIME-Version"]  # set_content adds it; it belongs on the top level only
+        msg.attach(part)
+    return msg
+
+
+def unsubscribe_links(
+    base_url: str, lead_id: int, message_id: int, key: bytes, sender: Sender
+) -> tuple[str, str]:
+    """The one-click https URL (``{base_url}/u/{token}``) and the mailto fallback."""
+    token = sign_unsubscribe(lead_id, message_id, key)
+    mailto = f"mailto:unsubscribe@{sender_domain(sender)}?subject=unsubscribe%20{token}"
+    return f"{base_url.rstrip('/')}/u/{token}", mailto
+
+
+def message_id_for(message_id: int, sender: Sender) -> str:
+    """``<nurture.{row id}@{sender domain}>``: the same row always gets the same id."""
+    return f"<nurture.{message_id}@{sender_domain(sender)}>"
+
+
+def sender_domain(sender: Sender) -> str:
+    return sender.from_address.rpartition("@")[2].lower()
+
+
+def header_message_id(mime: EmailMessage) -> str:
+    """The Message-ID without its angle brackets: the provider id when a provider has none."""
+    value = mime["Message-ID"]
+    if value is None:
+        raise ValueError("message has no Message-ID header")
+    return str(value).strip().removeprefix("<").removesuffix(">")
+
+
+def _fold_urls(name: str, value: str, linesep: str) -> str:
+    """``Name: <a>,`` then each further ``<url>`` on its own continuation line."""
+    urls = re.findall(r"<[^<>]*>", str(value))
+    if not urls:
+        raise ValueError(f"{name} holds no <url>: {value!r}")
+    return f"{name}: " + f",{linesep} ".join(urls) + linesep

@@ -1,0 +1,101 @@
+"""Signed, URL-safe tokens for links in emails (unsubscribe now; click and open later).
+
+    token = sign(UNSUBSCRIBE, "lead:42:msg:1001", settings.signing_key)
+    payload = verify(UNSUBSCRIBE, token, settings.signing_key)   # or BadToken
+
+A token is ``base64url(payload) "." base64url(HMAC-SHA256(key, purpose NUL payload))``
+without padding. The payload is readable, not secret: the MAC only proves we wrote it. The
+purpose is inside the MAC, so an unsubscribe token can never pass as a click token. Tokens
+do not expire: an unsubscribe link must keep working for as long as the email is kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from nurture.errors import BadToken
+
+UNSUBSCRIBE = "unsubscribe"
+
+_DOMAIN = b"nurture-token\x00"  # keeps these MACs apart from any other use of the key
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+_MAC_SIZE = hashlib.sha256().digest_size
+
+
+def sign(purpose: str, payload: str, key: bytes) -> str:
+    """A token carrying ``payload`` that only ``verify`` with the same purpose accepts."""
+    _check_purpose(purpose, key)
+    data = payload.encode("utf-8")
+    return f"{_encode(data)}.{_encode(_mac(purpose, data, key))}"
+
+
+def verify(purpose: str, token: str, key: bytes) -> str:
+    """The payload of a token we signed for ``purpose``; ``BadToken`` for anything else."""
+    _check_purpose(purpose, key)
+    encoded_payload, dot, encoded_mac = token.partition(".")
+    if not dot:
+        raise BadToken("malformed token: no signature")
+    data = _decode(encoded_payload)
+    mac = _decode(encoded_mac)
+    if len(mac) != _MAC_SIZE or not hmac.compare_digest(mac, _mac(purpose, data, key)):
+        raise BadToken("invalid token: signature does not match")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:  # only reachable with a leaked key; still refuse cleanly
+        raise BadToken("malformed token: payload is not UTF-8") from None
+
+
+@dataclass(frozen=True)
+class UnsubscribeClaim:
+    """Who asked to unsubscribe, and from which of our messages."""
+
+    lead_id: int
+    message_id: int
+
+
+def sign_unsubscribe(lead_id: int, message_id: int, key: bytes) -> str:
+    return sign(UNSUBSCRIBE, f"lead:{lead_id}:msg:{message_id}", key)
+
+
+def verify_unsubscribe(token: str, key: bytes) -> UnsubscribeClaim:
+    """The lead and message an unsubscribe token names; ``BadToken`` if it is not ours."""
+    match = re.fullmatch(r"lead:(\d+):msg:(\d+)", verify(UNSUBSCRIBE, token, key))
+    if match is None:
+        raise BadToken("invalid token: not an unsubscribe token")
+    return UnsubscribeClaim(lead_id=int(match[1]), message_id=int(match[2]))
+
+
+def _mac(purpose: str, data: bytes, key: bytes) -> bytes:
+    message = _DOMAIN + purpose.encode("utf-8") + b"\x00" + data
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def _encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _decode(text: str) -> bytes:
+    """Strict base64url: only the alphabet, no padding, and only the one canonical spelling
+    (the lenient stdlib decoder skips stray characters and ignores unused trailing bits)."""
+    if not _BASE64URL.fullmatch(text):
+        raise BadToken("malformed token: not base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise BadToken("malformed token: not base64url") from None
+    if _encode(data) != text:
+        raise BadToken("malformed token: not base64url")
+    return data
+
+
+def _check_purpose(purpose: str, key: bytes) -> None:
+    """Misuse is a bug in our code, not bad input: a TypeError-like ValueError."""
+    if not purpose or "\x00" in purpose:
+        raise ValueError(f"token purpose must be a non-empty string without NUL: {purpose!r}")
+    if not key:
+        raise ValueError("token signing key is empty")
