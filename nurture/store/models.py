@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -30,10 +31,11 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGSERIAL.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 LIVE_ENROLLMENT = "status IN ('active', 'waiting_for_event')"
+IN_FLIGHT_MESSAGE = "status = 'sending'"
 
 
 class Base(DeclarativeBase):
@@ -83,8 +85,14 @@ class Enrollment(Base):
 
     __tablename__ = "enrollments"
     __table_args__ = (
-        # The scheduler's hot query: due live enrollments by next_run_at.
-        Index("ix_enrollments_due", "status", "next_run_at"),
+        # The scheduler's hot query: due live enrollments by next_run_at. Partial, so its
+        # cost follows the number of live enrollments, not every enrollment ever made.
+        Index(
+            "ix_enrollments_due",
+            "next_run_at",
+            sqlite_where=text(LIVE_ENROLLMENT),
+            postgresql_where=text(LIVE_ENROLLMENT),
+        ),
         Index(
             "uq_enrollments_live_lead",
             "lead_id",
@@ -103,6 +111,7 @@ class Enrollment(Base):
     exit_reason: Mapped[str | None] = mapped_column(String(200))
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    step_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # wait_for began
     config_version: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -110,12 +119,20 @@ class Enrollment(Base):
 
 
 class Message(Base):
-    """A marketing email: one per (enrollment, step), enforced by a unique key."""
+    """A marketing email: one per (enrollment, step, occurrence), enforced by a unique key.
+    ``occurrence`` counts visits of a step that a sequence loops back to (after a wait)."""
 
     __tablename__ = "messages"
     __table_args__ = (
-        UniqueConstraint("enrollment_id", "step_id"),
+        UniqueConstraint("enrollment_id", "step_id", "occurrence"),
         Index("ix_messages_lead_id_created_at", "lead_id", "created_at"),
+        # The reconciler's query: messages handed to a provider with no answer recorded.
+        Index(
+            "ix_messages_in_flight",
+            "updated_at",
+            sqlite_where=text(IN_FLIGHT_MESSAGE),
+            postgresql_where=text(IN_FLIGHT_MESSAGE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -123,13 +140,19 @@ class Message(Base):
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
     sequence_id: Mapped[str] = mapped_column(String(100))
     step_id: Mapped[str] = mapped_column(String(100))
+    occurrence: Mapped[int] = mapped_column(Integer, default=1)
     config_version: Mapped[str] = mapped_column(String(64))
+    to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(20))  # sending|sent|failed|unknown
+    # queued -> sending -> sent | failed | unknown; queued -> cancelled (suppressed meanwhile)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    mime: Mapped[bytes | None] = mapped_column(LargeBinary)  # the email; cleared once sent
     provider: Mapped[str | None] = mapped_column(String(40))
     provider_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -30,6 +30,7 @@ DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 # A lead has at most one live enrollment: a partial unique index on both backends.
 LIVE_ENROLLMENT = sa.text("status IN ('active', 'waiting_for_event')")
+IN_FLIGHT_MESSAGE = sa.text("status = 'sending'")
 
 
 def upgrade() -> None:
@@ -82,6 +83,7 @@ def upgrade() -> None:
         sa.Column("exit_reason", sa.String(200), nullable=True),
         sa.Column("next_run_at", UTC_TIME, nullable=True),
         sa.Column("claimed_until", UTC_TIME, nullable=True),
+        sa.Column("step_entered_at", UTC_TIME, nullable=True),
         sa.Column("config_version", sa.String(64), nullable=False),
         sa.Column("started_at", UTC_TIME, nullable=False),
         sa.Column("updated_at", UTC_TIME, nullable=False),
@@ -92,8 +94,15 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_enrollments_lead_id"), "enrollments", ["lead_id"])
-    # The scheduler's hot query: due live enrollments by next_run_at.
-    op.create_index(op.f("ix_enrollments_due"), "enrollments", ["status", "next_run_at"])
+    # The scheduler's hot query: due live enrollments by next_run_at (partial: cost follows
+    # the live enrollments, not every enrollment ever made).
+    op.create_index(
+        op.f("ix_enrollments_due"),
+        "enrollments",
+        ["next_run_at"],
+        sqlite_where=LIVE_ENROLLMENT,
+        postgresql_where=LIVE_ENROLLMENT,
+    )
     op.create_index(
         op.f("uq_enrollments_live_lead"),
         "enrollments",
@@ -110,13 +119,18 @@ def upgrade() -> None:
         sa.Column("lead_id", ID, nullable=False),
         sa.Column("sequence_id", sa.String(100), nullable=False),
         sa.Column("step_id", sa.String(100), nullable=False),
+        sa.Column("occurrence", sa.Integer(), nullable=False),
         sa.Column("config_version", sa.String(64), nullable=False),
+        sa.Column("to_address", sa.String(320), nullable=False),
         sa.Column("subject", sa.String(500), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("mime", sa.LargeBinary(), nullable=True),
         sa.Column("provider", sa.String(40), nullable=True),
         sa.Column("provider_message_id", sa.String(255), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", UTC_TIME, nullable=False),
+        sa.Column("updated_at", UTC_TIME, nullable=False),
         sa.Column("sent_at", UTC_TIME, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
         sa.ForeignKeyConstraint(
@@ -127,11 +141,22 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name=op.f("fk_messages_lead_id_leads")),
         # One step, one email (DESIGN invariant 3).
         sa.UniqueConstraint(
-            "enrollment_id", "step_id", name=op.f("uq_messages_enrollment_id_step_id")
+            "enrollment_id",
+            "step_id",
+            "occurrence",
+            name=op.f("uq_messages_enrollment_id_step_id_occurrence"),
         ),
     )
     op.create_index(op.f("ix_messages_lead_id_created_at"), "messages", ["lead_id", "created_at"])
     op.create_index(op.f("ix_messages_provider_message_id"), "messages", ["provider_message_id"])
+    # The reconciler's query: messages handed to a provider with no answer recorded.
+    op.create_index(
+        op.f("ix_messages_in_flight"),
+        "messages",
+        ["updated_at"],
+        sqlite_where=IN_FLIGHT_MESSAGE,
+        postgresql_where=IN_FLIGHT_MESSAGE,
+    )
 
     op.create_table(
         "events",
