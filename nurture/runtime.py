@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nurture.core.clock import SYSTEM_CLOCK, Clock
 from nurture.core.funnel import Funnel
 from nurture.errors import ConfigInvalid
+from nurture.mail.providers import Provider, make_provider
+from nurture.mail.render import Renderer
+from nurture.services.sending import Sending
 from nurture.services.uow import Database, Dispatcher
 from nurture.settings import Settings
 from nurture.store.db import make_engine
@@ -63,12 +66,39 @@ class Runtime:
     settings: Settings
     database: Database
     funnels: FunnelHolder
+    provider: Provider
     clock: Clock = SYSTEM_CLOCK
+    _renderers: dict[str, Renderer] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def start(cls, settings: Settings, dispatcher: Dispatcher | None = None) -> Runtime:
+    def start(
+        cls,
+        settings: Settings,
+        dispatcher: Dispatcher | None = None,
+        *,
+        provider: Provider | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> Runtime:
         """Build the process's runtime; a bad funnel stops start-up with every problem."""
         funnels = FunnelHolder.load(settings.funnel_dir)
         engine = make_engine(settings.database_url)
         database = Database(engine, dispatcher) if dispatcher else Database(engine)
-        return cls(settings=settings, database=database, funnels=funnels)
+        return cls(
+            settings=settings,
+            database=database,
+            funnels=funnels,
+            provider=provider or make_provider(settings),
+            clock=clock,
+        )
+
+    def sending(self) -> Sending:
+        """The live funnel with its renderer (built once per funnel version)."""
+        funnel = self.funnels.current
+        renderer = self._renderers.get(funnel.version)
+        if renderer is None:
+            renderer = Renderer(
+                self.funnels.directory / "templates", funnel.sender, self.settings.base_url
+            )
+            self._renderers.clear()
+            self._renderers[funnel.version] = renderer
+        return Sending(funnel, renderer, self.settings.base_url, self.settings.signing_key)

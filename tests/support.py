@@ -8,6 +8,7 @@ from pathlib import Path
 from nurture.core.clock import FrozenClock
 from nurture.core.funnel import FrequencyCap, Funnel, Sender, SendWindow
 from nurture.core.sequence import Exit, Send, Sequence, Step, WaitFor
+from nurture.mail.providers import MemoryProvider
 from nurture.runtime import FunnelHolder, Runtime
 from nurture.services.uow import Database
 from nurture.settings import Settings
@@ -48,5 +49,6 @@ def make_runtime(database: Database, funnel: Funnel | None = None, **settings: o
         settings=Settings(**values),  # type: ignore[arg-type]
         database=database,
         funnels=FunnelHolder(Path(), funnel or small_funnel()),
+        provider=MemoryProvider(),
         clock=FrozenClock(START),
     )

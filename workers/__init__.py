@@ -7,6 +7,7 @@ in-process worker threads instead.
 
 from __future__ import annotations
 
+from workers import actors
 from workers.broker import broker, dispatch
 
-__all__ = ["broker", "dispatch"]
+__all__ = ["actors", "broker", "dispatch"]

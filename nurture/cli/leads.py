@@ -96,10 +96,16 @@ def import_leads(
 def _report(path: Path, totals: dict[Outcome, int], invalid: list[Row], as_json: bool) -> None:
     invalid.sort(key=lambda row: row.line)
     if as_json:
-        print(json.dumps({
-            **{o.value: n for o, n in totals.items()},
-            "invalid": [{"line": r.line, "email": r.email, "reason": r.error} for r in invalid],
-        }))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    **{o.value: n for o, n in totals.items()},
+                    "invalid": [
+                        {"line": r.line, "email": r.email, "reason": r.error} for r in invalid
+                    ],
+                }
+            )
+        )
         return
     if invalid:
         table = Table("line", "email", "reason", title=f"{len(invalid)} invalid rows, not saved")

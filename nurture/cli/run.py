@@ -1,4 +1,4 @@
-"""`nurture run` (everything in one process), `nurture api`, `nurture worker`, `nurture reload`."""
+"""`nurture run` (everything in one process), `nurture api`, `scheduler`, `worker`, `reload`."""
 
 from __future__ import annotations
 
@@ -16,30 +16,58 @@ import uvicorn
 from nurture.cli import context
 from nurture.cli.app import app, console, err_console
 from nurture.config.problems import ConfigProblem
+from nurture.core.clock import SYSTEM_CLOCK, Clock, ScaledClock
 from nurture.errors import ConfigInvalid
+from nurture.mail.providers import Provider, SmtpProvider
 from nurture.runtime import Runtime
+from nurture.services.scheduling import Scheduler
 from nurture.web.app import create_app
 
 log = logging.getLogger("nurture")
 
 
-def _serve(runtime: Runtime, host: str, port: int) -> None:
-    settings = runtime.settings
+def _print_problems(exc: ConfigInvalid) -> None:
+    for problem in exc.problems:
+        err_console.print(problem.format(), highlight=False, soft_wrap=True)
 
+
+def _runtime(provider: Provider | None = None, clock: Clock = SYSTEM_CLOCK) -> Runtime:
+    settings = context.settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    from workers import dispatch
+    from workers.runtime import set_runtime
+
+    try:
+        runtime = Runtime.start(settings, dispatch, provider=provider, clock=clock)
+    except ConfigInvalid as exc:
+        _print_problems(exc)
+        err_console.print("[red]error:[/] the funnel is invalid; fix it and start again")
+        raise typer.Exit(1) from None
+    set_runtime(runtime)  # in-process actors use this runtime (same clock, same engine)
+    return runtime
+
+
+def _reload_on_sighup(runtime: Runtime) -> None:
     def on_sighup(_signum: int, _frame: FrameType | None) -> None:
         try:
             runtime.funnels.reload()
         except ConfigInvalid as exc:
-            for problem in exc.problems:
-                err_console.print(problem.format(), highlight=False, soft_wrap=True)
+            _print_problems(exc)
 
     signal.signal(signal.SIGHUP, on_sighup)
+
+
+def _serve(runtime: Runtime, host: str, port: int, extra: str = "") -> None:
+    settings = runtime.settings
+    _reload_on_sighup(runtime)
     key_hint = "NURTURE_API_KEYS" if settings.api_keys else f"{settings.var_dir}/api-key"
     _ = settings.api_key_set  # create the local key file now, so the user can read it
     console.print(
         f"[bold green]nurture[/] serving http://{host}:{port} (API docs: "
         f"http://{host}:{port}/docs), funnel {runtime.funnels.current.version[:12]}, "
-        f"API key in {key_hint}, pid {os.getpid()} (kill -HUP to reload the funnel)",
+        f"API key in {key_hint}, pid {os.getpid()} (kill -HUP to reload the funnel){extra}",
         highlight=False,
         soft_wrap=True,
     )
@@ -48,52 +76,87 @@ def _serve(runtime: Runtime, host: str, port: int) -> None:
     )
 
 
-def _runtime(with_broker: bool) -> Runtime:
-    settings = context.settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
-    )
-    dispatcher = None
-    if with_broker:
-        from workers import dispatch
-
-        dispatcher = dispatch
-    try:
-        return Runtime.start(settings, dispatcher)
-    except ConfigInvalid as exc:
-        for problem in exc.problems:
-            err_console.print(problem.format(), highlight=False, soft_wrap=True)
-        err_console.print("[red]error:[/] the funnel is invalid; fix it and start again")
-        raise typer.Exit(1) from None
-
-
 HostOpt = Annotated[str | None, typer.Option(help="Interface to bind (default NURTURE_HOST)")]
 PortOpt = Annotated[int | None, typer.Option(help="Port (default NURTURE_PORT, 8000)")]
 
 
 @app.command()
-def run(host: HostOpt = None, port: PortOpt = None, threads: int = 4) -> None:
-    """Run the whole engine in one process: API, and in-process workers.
+def run(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    threads: Annotated[int, typer.Option(help="In-process worker threads")] = 4,
+    smtp_catcher: Annotated[
+        bool,
+        typer.Option(
+            help="Start a local SMTP server (NURTURE_SMTP_PORT) and send through it; "
+            "emails land in var/outbox/smtp/"
+        ),
+    ] = False,
+    clock_speed: Annotated[
+        float, typer.Option(help="Demo: time passes this many times faster (3600 = 1 h/s)")
+    ] = 1.0,
+) -> None:
+    """Run the whole engine in one process: API, scheduler and in-process workers.
 
     Uses the embedded defaults unless NURTURE_* settings say otherwise: SQLite in
     var/nurture.db, an in-process broker, emails written to var/outbox/. Run
     `nurture migrate` first (`make run` does both).
+
+    Example (a day of the funnel in 24 seconds, emails caught locally):
+
+        nurture run --smtp-catcher --clock-speed 3600
     """
-    runtime = _runtime(with_broker=True)
+    settings = context.settings()
+    catcher = None
+    provider: Provider | None = None
+    extra = ""
+    if smtp_catcher:
+        from nurture.mail.catcher import SmtpCatcher
+
+        catcher = SmtpCatcher(
+            settings.smtp_host, settings.smtp_port, settings.var_dir / "outbox" / "smtp"
+        )
+        catcher.start()
+        provider = SmtpProvider(settings.smtp_host, settings.smtp_port, timeout=10.0)
+        extra = f", SMTP catcher on {settings.smtp_host}:{settings.smtp_port}"
+    clock: Clock = ScaledClock(clock_speed) if clock_speed != 1.0 else SYSTEM_CLOCK
+    runtime = _runtime(provider, clock)
     from workers.inprocess import start_workers
 
     worker = start_workers(threads)
+    scheduler = Scheduler(runtime.database, runtime.provider, runtime.clock)
+    scheduler.start_thread()
     try:
-        _serve(runtime, host or runtime.settings.host, port or runtime.settings.port)
+        _serve(runtime, host or settings.host, port or settings.port, extra)
     finally:
+        scheduler.stop()
         worker.stop(timeout=5000)
+        if catcher is not None:
+            catcher.stop()
 
 
 @app.command()
 def api(host: HostOpt = None, port: PortOpt = None) -> None:
-    """Serve only the HTTP API (workers run elsewhere, over Redis)."""
-    runtime = _runtime(with_broker=True)
+    """Serve only the HTTP API (scheduler and workers run elsewhere, over Redis)."""
+    runtime = _runtime()
     _serve(runtime, host or runtime.settings.host, port or runtime.settings.port)
+
+
+@app.command()
+def scheduler() -> None:
+    """Run only the scheduler: claim due enrollments and enqueue them for the workers.
+
+    Several schedulers may run at once (claims are leases, taken with SKIP LOCKED on
+    PostgreSQL). Stops cleanly on SIGTERM or Ctrl-C.
+    """
+    runtime = _runtime()
+    loop = Scheduler(runtime.database, runtime.provider, runtime.clock)
+    signal.signal(signal.SIGTERM, lambda *_: loop.stop())
+    console.print("[bold green]nurture[/] scheduler running", highlight=False)
+    try:
+        loop.run()
+    except KeyboardInterrupt:
+        loop.stop()
 
 
 @app.command()

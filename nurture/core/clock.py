@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -37,3 +38,19 @@ class FrozenClock:
 
 
 SYSTEM_CLOCK: Clock = SystemClock()
+
+
+class ScaledClock:
+    """A demo clock on which time passes ``speed`` times faster than real time, from the
+    moment it was made (``nurture run --clock-speed 3600``: an hour a second)."""
+
+    def __init__(self, speed: float, base: Clock = SYSTEM_CLOCK) -> None:
+        if speed <= 0:
+            raise ValueError("clock speed must be positive")
+        self.speed = speed
+        self._origin = base.now()
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        elapsed = time.monotonic() - self._started
+        return self._origin + timedelta(seconds=elapsed * self.speed)

@@ -19,9 +19,16 @@ from nurture.services.lead_input import LeadIn, Scalar
 from nurture.services.leads import unknown_stage
 
 FIELDS = set(LeadIn.model_fields) - {"attributes"}
-ALIASES = {"e-mail": "email", "email address": "email", "firstname": "first_name",
-           "lastname": "last_name", "timezone": "time_zone", "job title": "title",
-           "company name": "company", "domain": "company_domain"}  # fmt: skip
+ALIASES = {
+    "e-mail": "email",
+    "email address": "email",
+    "firstname": "first_name",
+    "lastname": "last_name",
+    "timezone": "time_zone",
+    "job title": "title",
+    "company name": "company",
+    "domain": "company_domain",
+}
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,37 @@ def enroll_in_stage_sequence(
         )
     session.add_all(created)
     return created
+
+
+def exit_live_enrollments(session: Session, lead_id: int, reason: str, now: datetime) -> int:
+    """Stop the lead's live enrollment at once (stage change, unsubscribe); the caller holds
+    the lead's row lock. Messages already queued are cancelled at delivery by the guard."""
+    count = 0
+    for enrollment in session.scalars(
+        select(Enrollment).where(
+            Enrollment.lead_id == lead_id, Enrollment.status.in_(LIVE_STATUSES)
+        )
+    ):
+        enrollment.status = "exited"
+        enrollment.exit_reason = reason[:200]
+        enrollment.next_run_at = None
+        enrollment.ended_at = now
+        enrollment.updated_at = now
+        count += 1
+    return count
+
+
+def wake_waiting(session: Session, lead_ids: Iterable[int], now: datetime) -> int:
+    """A new event may end a ``wait_for``: make the lead's waiting enrollments due now.
+    The step runner decides from the stored events whether it matched (engagement calls
+    this after storing events)."""
+    count = 0
+    for enrollment in session.scalars(
+        select(Enrollment).where(
+            Enrollment.lead_id.in_(list(lead_ids)), Enrollment.status == "waiting_for_event"
+        )
+    ):
+        enrollment.next_run_at = now
+        enrollment.updated_at = now
+        count += 1
+    return count

@@ -109,9 +109,11 @@ class TestWaitForEvent:
         entered = NOW - timedelta(days=1)
         click = EventSeen("clicked", "guide", entered - timedelta(minutes=5))  # before waiting
         decision = advance(
-            SEQ, "clicked", Status.WAITING_FOR_EVENT, situation(events=[click], size=500,
-                                                                entered_at=entered)
-        )  # fmt: skip
+            SEQ,
+            "clicked",
+            Status.WAITING_FOR_EVENT,
+            situation(events=[click], size=500, entered_at=entered),
+        )
         assert isinstance(decision, SendNow) and decision.step.id == "enterprise"
 
     def test_click_on_another_email_does_not_count(self):
@@ -124,13 +126,16 @@ class TestWaitForEvent:
 
     def test_timeout_goes_to_the_next_step_either_side_of_the_deadline(self):
         entered = NOW - timedelta(days=3)
-        at_deadline = advance(SEQ, "clicked", Status.WAITING_FOR_EVENT,
-                              situation(entered_at=entered))  # fmt: skip
+        at_deadline = advance(
+            SEQ, "clicked", Status.WAITING_FOR_EVENT, situation(entered_at=entered)
+        )
         assert isinstance(at_deadline, SendNow) and at_deadline.step.id == "reminder"
         just_before = advance(
-            SEQ, "clicked", Status.WAITING_FOR_EVENT,
+            SEQ,
+            "clicked",
+            Status.WAITING_FOR_EVENT,
             situation(now=NOW - timedelta(seconds=1), entered_at=entered),
-        )  # fmt: skip
+        )
         assert isinstance(just_before, AwaitUntil)
 
 

@@ -60,9 +60,13 @@ def engine(tmp_path, funnel_dir):
     }
     subprocess.run([*NURTURE, "migrate"], env=env, check=True, capture_output=True, cwd=tmp_path)
     process = subprocess.Popen(
-        [*NURTURE, "run"], env=env, cwd=tmp_path, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [*NURTURE, "run"],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         health = wait_for_health(base, process)

@@ -40,10 +40,14 @@ class TestCreate:
     def test_new_lead_lands_in_the_initial_stage_and_is_enrolled(self, client, database):
         response = client.post(
             "/v1/leads",
-            json={"email": " Jordan.Rivera@Northwind.Example ", "first_name": "Jordan",
-                  "country": "US", "attributes": {"company_size": 240}},
+            json={
+                "email": " Jordan.Rivera@Northwind.Example ",
+                "first_name": "Jordan",
+                "country": "US",
+                "attributes": {"company_size": 240},
+            },
             headers=AUTH,
-        )  # fmt: skip
+        )
         assert response.status_code == 201, response.text
         body = response.json()
         assert body["created"] == 1
@@ -107,10 +111,14 @@ class TestUpsert:
         )
         response = client.post(
             "/v1/leads",
-            json={"email": "JO@acme.example", "title": "CTO", "stage": "sql",
-                  "attributes": {"b": 2}},
+            json={
+                "email": "JO@acme.example",
+                "title": "CTO",
+                "stage": "sql",
+                "attributes": {"b": 2},
+            },
             headers=AUTH,
-        )  # fmt: skip
+        )
         assert response.json()["updated"] == 1
         lead_id = response.json()["leads"][0]["id"]
         detail = client.get(f"/v1/leads/{lead_id}", headers=AUTH).json()
@@ -165,16 +173,20 @@ class TestBadInput:
 
 class TestList:
     def test_filters_by_stage_and_pages_by_id(self, client):
-        client.post("/v1/leads", json=[{"email": f"c{i}@acme.example"} for i in range(5)],
-                    headers=AUTH)  # fmt: skip
+        client.post(
+            "/v1/leads", json=[{"email": f"c{i}@acme.example"} for i in range(5)], headers=AUTH
+        )
         client.post("/v1/leads", json={"email": "w@acme.example", "stage": "warm"}, headers=AUTH)
 
         first = client.get("/v1/leads?stage=cold&limit=3", headers=AUTH).json()
         assert [lead["email"] for lead in first["items"]] == [
-            "c0@acme.example", "c1@acme.example", "c2@acme.example"
-        ]  # fmt: skip
-        second = client.get(f"/v1/leads?stage=cold&limit=3&after={first['next_after']}",
-                            headers=AUTH).json()  # fmt: skip
+            "c0@acme.example",
+            "c1@acme.example",
+            "c2@acme.example",
+        ]
+        second = client.get(
+            f"/v1/leads?stage=cold&limit=3&after={first['next_after']}", headers=AUTH
+        ).json()
         assert [lead["email"] for lead in second["items"]] == ["c3@acme.example", "c4@acme.example"]
         assert second["next_after"] is None
         warm = client.get("/v1/leads?stage=warm", headers=AUTH).json()

@@ -1,0 +1,87 @@
+"""The scheduler: hand due enrollments to workers, and resolve messages stuck in flight.
+
+It holds no state of its own: due work is found in the database every tick (DESIGN
+invariant 1), claims are leases, and any number of schedulers may run at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from nurture.core.clock import Clock
+from nurture.mail.providers import Provider
+from nurture.services.delivery import reconcile
+from nurture.services.uow import Database
+from nurture.store.claims import claim_due
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SchedulerOptions:
+    lease: timedelta = timedelta(minutes=5)  # a claimed enrollment not run by then is retaken
+    batch: int = 1000  # enrollments claimed per transaction
+    chunk: int = 50  # enrollment ids per run_steps message
+    idle_seconds: float = 0.5  # pause when nothing was due
+    reconcile_every: timedelta = timedelta(minutes=1)
+    stuck_after: timedelta = timedelta(minutes=10)  # in `sending` this long = worker died
+
+
+def tick(database: Database, clock: Clock, options: SchedulerOptions) -> int:
+    """Claim one batch of due enrollments and enqueue them (after commit); return how many."""
+    with database.unit_of_work() as uow:
+        ids = claim_due(uow.session, clock.now(), lease=options.lease, limit=options.batch)
+        for start in range(0, len(ids), options.chunk):
+            uow.jobs.enqueue("run_steps", ids[start : start + options.chunk])
+    return len(ids)
+
+
+def reconcile_tick(
+    database: Database, provider: Provider, clock: Clock, options: SchedulerOptions
+) -> dict[str, int]:
+    with database.unit_of_work() as uow:
+        return reconcile(uow.session, uow.jobs, provider, clock.now(), options.stuck_after)
+
+
+class Scheduler:
+    """The loop: tick until nothing is due, then idle; reconcile now and then."""
+
+    def __init__(
+        self,
+        database: Database,
+        provider: Provider,
+        clock: Clock,
+        options: SchedulerOptions | None = None,
+    ) -> None:
+        self.database = database
+        self.provider = provider
+        self.clock = clock
+        self.options = options or SchedulerOptions()
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        next_reconcile = self.clock.now()
+        while not self.stopping.is_set():
+            try:
+                claimed = tick(self.database, self.clock, self.options)
+                if self.clock.now() >= next_reconcile:
+                    counts = reconcile_tick(self.database, self.provider, self.clock, self.options)
+                    if any(counts.values()):
+                        log.warning("reconciled messages stuck in flight: %s", counts)
+                    next_reconcile = self.clock.now() + self.options.reconcile_every
+            except Exception:  # keep scheduling; the error is logged and retried next tick
+                log.exception("scheduler tick failed")
+                claimed = 0
+            if claimed < self.options.batch:
+                self.stopping.wait(self.options.idle_seconds)
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="nurture-scheduler", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopping.set()

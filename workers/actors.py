@@ -1,0 +1,45 @@
+"""The actors: a few lines each, calling into nurture.services (STYLE: thin edges)."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import dramatiq
+
+from nurture.services import delivery, sending
+from workers.broker import broker
+from workers.runtime import get_runtime
+
+log = logging.getLogger(__name__)
+
+
+@dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="steps")
+def run_steps(enrollment_ids: list[int]) -> None:
+    """Run the due steps of each enrollment, each in its own transaction."""
+    rt = get_runtime()
+    for enrollment_id in enrollment_ids:
+        with rt.database.unit_of_work() as uow:
+            sending.run_enrollment(
+                uow.session, uow.jobs, rt.sending(), enrollment_id, rt.clock.now()
+            )
+
+
+@dramatiq.actor(
+    broker=broker,
+    max_retries=12,
+    min_backoff=2_000,
+    max_backoff=3_600_000,
+    time_limit=60_000,
+    queue_name="mail",
+)
+def deliver_message(message_id: int) -> None:
+    """Hand one recorded message to the provider; temporary failures retry with backoff."""
+    rt = get_runtime()
+    try:
+        delivery.deliver(rt.database, rt.provider, message_id, rt.clock.now())
+    except delivery.RetryLater as later:
+        if later.delay is None:
+            raise  # the Retries middleware backs off exponentially, with jitter
+        jitter = random.uniform(0, min(later.delay * 0.1, 30.0))
+        raise dramatiq.Retry(later.reason, delay=int((later.delay + jitter) * 1000)) from None
