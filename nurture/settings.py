@@ -52,8 +52,10 @@ class Settings(BaseSettings):
         description="Key for signed links (unsubscribe); unset = one generated in var/secret-key",
     )
     default_time_zone: str = Field(default="UTC", description="IANA zone for leads without one")
-    provider: Literal["outbox", "smtp"] = Field(
-        default="outbox", description="outbox = .eml files under var/outbox; smtp = any server"
+    provider: Literal["outbox", "smtp", "memory"] = Field(
+        default="outbox",
+        description="outbox = .eml files under var/outbox; smtp = any server; "
+        "memory = accept and keep in memory (benchmarks, tests: nothing leaves the process)",
     )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)

@@ -2,7 +2,7 @@
 
 outbox   .eml files under var/outbox/ (the default for local work)
 smtp     any SMTP server, STARTTLS and AUTH when configured
-memory   in-memory, for tests and benchmarks (not selectable by settings)
+memory   in-memory, for tests and benchmarks (NURTURE_PROVIDER=memory)
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def make_provider(settings: Settings) -> Provider:
     """The provider ``NURTURE_PROVIDER`` names, configured from the other settings."""
     if settings.provider == "outbox":
         return OutboxProvider(settings.var_dir / "outbox")
+    if settings.provider == "memory":
+        return MemoryProvider()
     if settings.provider == "smtp":
         return SmtpProvider(
             settings.smtp_host,
