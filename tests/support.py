@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from nurture.config import load_funnel
 from nurture.core.clock import FrozenClock
 from nurture.core.funnel import FrequencyCap, Funnel, Sender, SendWindow
 from nurture.core.sequence import Exit, Send, Sequence, Step, WaitFor
-from nurture.mail.providers import MemoryProvider
+from nurture.mail.providers import MemoryProvider, Provider
 from nurture.runtime import FunnelHolder, Runtime
 from nurture.services.uow import Database
 from nurture.settings import Settings
 
+REPO = Path(__file__).resolve().parents[1]
 API_KEY = "test-key-0123456789"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -51,4 +53,17 @@ def make_runtime(database: Database, funnel: Funnel | None = None, **settings: o
         funnels=FunnelHolder(Path(), funnel or small_funnel()),
         provider=MemoryProvider(),
         clock=FrozenClock(START),
+    )
+
+
+def shipped_runtime(
+    database: Database, var_dir: Path, provider: Provider, clock: FrozenClock
+) -> Runtime:
+    """A runtime over the shipped example funnel (the one the demo uses)."""
+    return Runtime(
+        settings=Settings(api_keys=API_KEY, secret_key="s" * 32, var_dir=var_dir),
+        database=database,
+        funnels=FunnelHolder(REPO, load_funnel(REPO)),
+        provider=provider,
+        clock=clock,
     )

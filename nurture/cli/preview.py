@@ -153,6 +153,7 @@ def _send_step(sequence: Sequence, step_id: str) -> Send:
 
 def _stored_lead(email: str) -> tuple[LeadProfile, AccountPair, str]:
     from nurture.services.lead_input import normalise_email
+    from nurture.services.situation import profile_of
 
     try:
         address = normalise_email(email)
@@ -164,18 +165,7 @@ def _stored_lead(email: str) -> tuple[LeadProfile, AccountPair, str]:
             if row is None:
                 _fail(f"no lead with email {address!r} in the database")
             company = uow.session.get(Account, row.account_id) if row.account_id else None
-            profile = LeadProfile(
-                email=row.email,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                title=row.title,
-                company=row.company,
-                country=row.country,
-                time_zone=row.time_zone,
-                stage=row.stage,
-                source=row.source,
-                attributes=dict(row.attributes or {}),
-            )
+            profile = profile_of(row)
             account = (company.name, company.domain) if company else (None, None)
     except SQLAlchemyError as exc:
         _fail(f"cannot read leads from the database ({type(exc).__name__}); run `nurture migrate`?")

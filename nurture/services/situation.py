@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
-from nurture.core.lead import LeadProfile
+from nurture.core.lead import LEAD_FIELDS, LeadProfile
 from nurture.core.stepping import EventSeen, Situation
 from nurture.store.models import Enrollment, Event, Lead, Message
 
@@ -26,18 +26,9 @@ def zone_of(name: str) -> ZoneInfo:
 
 
 def profile_of(lead: Lead) -> LeadProfile:
-    return LeadProfile(
-        email=lead.email,
-        first_name=lead.first_name,
-        last_name=lead.last_name,
-        title=lead.title,
-        company=lead.company,
-        country=lead.country,
-        time_zone=lead.time_zone,
-        stage=lead.stage,
-        source=lead.source,
-        attributes=dict(lead.attributes),
-    )
+    """The stored lead as the pure core sees it."""
+    fields = {name: getattr(lead, name) for name in LEAD_FIELDS}
+    return LeadProfile(**fields, attributes=dict(lead.attributes or {}))
 
 
 def situation_of(

@@ -10,17 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from nurture.config import load_funnel
 from nurture.core.clock import FrozenClock
 from nurture.mail.providers import MemoryProvider
-from nurture.runtime import FunnelHolder, Runtime
+from nurture.runtime import Runtime
 from nurture.services import delivery, sending
 from nurture.services.lead_input import LeadIn
 from nurture.services.leads import upsert_leads
 from nurture.services.scheduling import SchedulerOptions, tick
 from nurture.services.uow import Database, Job
-from nurture.settings import Settings
 from nurture.store.models import Enrollment, Lead, Message
+from tests.support import shipped_runtime
 
 REPO = Path(__file__).resolve().parents[2]
 MONDAY_9AM_CHICAGO = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -112,13 +111,6 @@ class Loop:
 def loop(database: Database, tmp_path: Path) -> Loop:
     clock = FrozenClock(MONDAY_9AM_CHICAGO)
     provider = MemoryProvider()
-    runtime = Runtime(
-        settings=Settings(api_keys="k", secret_key="s" * 32, var_dir=tmp_path),
-        database=database,
-        funnels=FunnelHolder(REPO, load_funnel(REPO)),
-        provider=provider,
-        clock=clock,
-    )
-    harness = Loop(runtime, clock, provider)
+    harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
     database.dispatcher = harness.run_job
     return harness

@@ -10,19 +10,17 @@ import pytest
 from dramatiq import Worker
 from sqlalchemy import select
 
-from nurture.config import load_funnel
 from nurture.core.clock import FrozenClock
 from nurture.errors import ProviderRejected, ProviderUnavailable
 from nurture.mail.providers import MemoryProvider
-from nurture.runtime import FunnelHolder, Runtime
 from nurture.services.lead_input import LeadIn
 from nurture.services.leads import upsert_leads
 from nurture.services.scheduling import SchedulerOptions, tick
 from nurture.services.uow import Database
-from nurture.settings import Settings
 from nurture.store.db import make_engine
 from nurture.store.models import Message
 from tests.services.conftest import MONDAY_9AM_CHICAGO
+from tests.support import shipped_runtime
 from workers import broker, dispatch
 from workers.runtime import set_runtime
 
@@ -35,13 +33,7 @@ def engine_on_broker(db_url, tmp_path):
     database = Database(make_engine(db_url), dispatch)
     clock = FrozenClock(MONDAY_9AM_CHICAGO)
     provider = MemoryProvider()
-    runtime = Runtime(
-        settings=Settings(api_keys="k", secret_key="s" * 32, var_dir=tmp_path),
-        database=database,
-        funnels=FunnelHolder(REPO, load_funnel(REPO)),
-        provider=provider,
-        clock=clock,
-    )
+    runtime = shipped_runtime(database, tmp_path, provider, clock)
     set_runtime(runtime)
     worker = Worker(broker, worker_threads=2, worker_timeout=50)
     worker.start()
