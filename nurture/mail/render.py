@@ -125,9 +125,9 @@ class Renderer:
             html = _before_body_end(html, footer)
         text_name = text_twin(name)
         text = self._render_optional(text_name, variables) if text_name else None
-        html = self._inline_css(name, html)
-        if text is None:
+        if text is None:  # from the HTML before CSS inlining: same text, far less to parse
             text = html_to_text(html)
+        html = self._inline_css(name, html)
         if not all(value in text for value in required):
             footer = footer or self._footer(name, required, variables)
             text = f"{text.rstrip()}\n\n{html_to_text(footer)}"
