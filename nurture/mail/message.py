@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 
@@ -44,7 +44,23 @@ class MailPolicy(EmailPolicy):
         return super().fold_binary(name, value)
 
 
-MAIL_POLICY = MailPolicy(linesep="\r\n")
+class _CachedHeaderRegistry(HeaderRegistry):
+    """The stdlib registry builds a new header class on every lookup (most of the cost of
+    building a message); the classes depend only on the name, so build each once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = super().__getitem__(name)
+        return found
+
+
+MAIL_POLICY = MailPolicy(linesep="\r\n", header_factory=_CachedHeaderRegistry())
 
 
 @dataclass(frozen=True)
