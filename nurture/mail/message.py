@@ -12,12 +12,17 @@ id and is recognisable downstream. ``List-Unsubscribe`` (https + mailto) and
 
 from __future__ import annotations
 
+import email
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.policy import EmailPolicy
+from email.utils import parseaddr
+from functools import cached_property
+from typing import cast
 
 from nurture.core.funnel import Sender
 from nurture.mail.render import RenderedEmail
@@ -72,11 +77,38 @@ class OutgoingEmail:
     message_id: int
     idempotency_key: str
     to: str
-    mime: EmailMessage
+    content: EmailMessage | bytes  # bytes as stored: sent as they are, parsed only if asked
 
     def __post_init__(self) -> None:
         if not _IDEMPOTENCY_KEY.fullmatch(self.idempotency_key):
             raise ValueError(f"unusable idempotency key: {self.idempotency_key!r}")
+
+    @cached_property
+    def data(self) -> bytes:
+        """The message as it goes on the wire."""
+        return self.content if isinstance(self.content, bytes) else self.content.as_bytes()
+
+    @cached_property
+    def mime(self) -> EmailMessage:
+        if isinstance(self.content, EmailMessage):
+            return self.content
+        return cast(EmailMessage, email.message_from_bytes(self.content, policy=MAIL_POLICY))
+
+    @cached_property
+    def headers(self) -> EmailMessage:
+        """The headers alone (cheap to parse from bytes)."""
+        if isinstance(self.content, EmailMessage):
+            return self.content
+        parser = BytesHeaderParser(_class=EmailMessage, policy=MAIL_POLICY)
+        return cast(EmailMessage, parser.parsebytes(self.content))
+
+    @property
+    def rfc_message_id(self) -> str:
+        return header_message_id(self.headers)
+
+    @property
+    def envelope_from(self) -> str:
+        return parseaddr(str(self.headers["From"]))[1]
 
 
 def build_message(

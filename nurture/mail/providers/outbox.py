@@ -17,7 +17,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 from nurture.errors import ProviderUnavailable
-from nurture.mail.message import OutgoingEmail, header_message_id
+from nurture.mail.message import OutgoingEmail
 
 
 class OutboxProvider:
@@ -39,10 +39,10 @@ class OutboxProvider:
             return existing
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, email.mime.as_bytes())
+            write_atomically(path, email.data)
         except OSError as exc:  # disk full, permissions: the operator can fix it, then retry
             raise ProviderUnavailable(f"outbox: cannot write {path}: {exc}") from exc
-        return header_message_id(email.mime)
+        return email.rfc_message_id
 
     def find(self, idempotency_key: str) -> str | None:
         path = self.path_for(idempotency_key)

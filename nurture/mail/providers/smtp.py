@@ -23,7 +23,7 @@ import ssl
 from typing import TYPE_CHECKING, NoReturn
 
 from nurture.errors import ProviderRejected, ProviderUnavailable
-from nurture.mail.message import OutgoingEmail, header_message_id
+from nurture.mail.message import OutgoingEmail
 from nurture.mail.providers.base import DeliveryUnknown, lookup_unsupported
 
 # 530 (authentication or STARTTLS required) and the AUTH failures say our configuration
@@ -88,7 +88,7 @@ class SmtpProvider:
                 self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
             )
             self._start(connection)
-            connection.send_message(email.mime, to_addrs=[email.to])
+            connection.sendmail(email.envelope_from, [email.to], email.data)
             return _provider_id(connection.data_reply, email)
         except smtplib.SMTPException as exc:
             _raise_mapped(self._where(), exc, connection)
@@ -161,4 +161,4 @@ def _quit_quietly(connection: _Connection) -> None:
 
 def _provider_id(reply: tuple[int, bytes] | None, email: OutgoingEmail) -> str:
     match = _QUEUED_AS.search(reply[1]) if reply else None
-    return match[1].decode("ascii") if match else header_message_id(email.mime)
+    return match[1].decode("ascii") if match else email.rfc_message_id
