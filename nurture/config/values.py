@@ -20,9 +20,11 @@ _CUSTOM_EVENT = re.compile(r"^custom:[A-Za-z0-9_.-]+$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = r"([01]?\d|2[0-3]):([0-5]\d)"
 _UNTIL = re.compile(rf"^(?:({'|'.join(DAYS)})\s+)?{_CLOCK}$")
-_HOURS = re.compile(rf"^{_CLOCK}\s*-\s*{_CLOCK}$")
+_HOURS = re.compile(rf"^{_CLOCK}\s*-\s*(?:{_CLOCK}|(24:00))$")
 UNTIL_HINT = 'a time such as "10:00" or a weekday and time such as "tue 10:00"'
-HOURS_HINT = 'hours such as "09:00-17:00" (start before end, both HH:MM)'
+HOURS_HINT = (
+    'hours such as "09:00-17:00", or "00:00-24:00" for the whole day (start before end, both HH:MM)'
+)
 
 
 def event(node: Node) -> str | None:
@@ -46,10 +48,13 @@ def until(node: Node) -> tuple[int | None, time] | None:
 
 
 def hours(node: Node) -> tuple[time, time] | None:
+    """``"09:00-17:00"`` -> (09:00, 17:00). An end of ``24:00`` is the end of the day,
+    ``time.max``: ``"00:00-24:00"`` is the whole day (see nurture.core.windows)."""
     found = _HOURS.match(node.value) if isinstance(node.value, str) else None
     if found is not None:
-        h1, m1, h2, m2 = (int(part) for part in found.groups())
-        start, end = time(h1, m1), time(h2, m2)
+        h1, m1, h2, m2, midnight = found.groups()
+        start = time(int(h1), int(m1))
+        end = time.max if midnight else time(int(h2), int(m2))
         if start < end:
             return start, end
     node.expected(HOURS_HINT)

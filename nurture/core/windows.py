@@ -13,14 +13,20 @@ A window is ``start <= local time < end`` on its days. It never crosses midnight
 validation refuses ``start >= end`` and so does ``next_send_time``, since "22:00-06:00 on
 Fridays" would leave open which day the early hours belong to. Membership is pure
 wall-clock, so at fall-back a window inside the repeated hour opens twice.
+
+An end of ``time.max`` (``END_OF_DAY``, written ``24:00`` in nurture.yaml) means the window
+runs to midnight and includes the day's last instant: ``00:00-24:00`` on every day is
+always open.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from nurture.core.funnel import SendWindow
+
+END_OF_DAY = time.max  # 24:00: a window ending here includes 23:59:59.999999
 
 # Zone offsets never change twice within this span (true of every zone in the tz database),
 # so checking the offset at this step finds every change; a bisection pins each one down.
@@ -54,7 +60,9 @@ def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
 def in_window(window: SendWindow, zone: ZoneInfo, instant: datetime) -> bool:
     """Whether ``instant`` falls on an allowed day and hour in the lead's zone."""
     local = as_utc(instant).astimezone(zone)
-    return local.weekday() in window.days and window.start <= local.time() < window.end
+    wall = local.time()
+    before_end = wall < window.end or window.end == END_OF_DAY
+    return local.weekday() in window.days and window.start <= wall and before_end
 
 
 def next_send_time(window: SendWindow, zone: ZoneInfo, now: datetime) -> datetime:

@@ -6,7 +6,9 @@ send_window 12, frequency_cap 15, sample_lead 18, scoring 23); each test changes
 
 from __future__ import annotations
 
-from nurture.config import ConfigProblem
+from datetime import time
+
+from nurture.config import ConfigProblem, load_funnel
 
 
 def at(problem: ConfigProblem) -> tuple[str, int, int]:
@@ -180,7 +182,8 @@ class TestSendWindow:
         problem = funnel.only_problem()
         assert at(problem) == ("nurture.yaml", 14, 10)
         assert problem.message == (
-            "found '9am-5pm'; expected hours such as \"09:00-17:00\" (start before end, both HH:MM)"
+            'found \'9am-5pm\'; expected hours such as "09:00-17:00", or "00:00-24:00" '
+            "for the whole day (start before end, both HH:MM)"
         )
 
     def test_hours_that_end_before_they_start(self, funnel):
@@ -188,6 +191,22 @@ class TestSendWindow:
         problem = funnel.only_problem()
         assert at(problem) == ("nurture.yaml", 14, 10)
         assert "start before end" in problem.message
+
+    def test_24_00_ends_the_window_at_midnight(self, funnel):
+        funnel.replace("nurture.yaml", '"09:00-17:00"', '"00:00-24:00"')
+        assert funnel.problems() == []
+        window = load_funnel(funnel.path).send_window
+        assert (window.start, window.end) == (time(0), time.max)
+
+    def test_24_00_is_only_an_end(self, funnel):
+        funnel.replace("nurture.yaml", '"09:00-17:00"', '"24:00-24:00"')
+        problem = funnel.only_problem()
+        assert at(problem) == ("nurture.yaml", 14, 10)
+        assert "00:00-24:00" in problem.message
+
+    def test_24_30_is_not_a_time(self, funnel):
+        funnel.replace("nurture.yaml", '"09:00-17:00"', '"09:00-24:30"')
+        assert at(funnel.only_problem()) == ("nurture.yaml", 14, 10)
 
 
 class TestFrequencyCap:

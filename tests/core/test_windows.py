@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nurture.core.funnel import SendWindow
-from nurture.core.windows import in_window, local_to_utc, next_send_time
+from nurture.core.windows import END_OF_DAY, in_window, local_to_utc, next_send_time
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -163,6 +163,42 @@ class TestDaylightSaving:
         assert next_send_time(window, PARIS, now) == utc(2026, 10, 25, 1, 0)  # 02:00 CET
 
 
+class TestUntilMidnight:
+    """An end of END_OF_DAY (``24:00`` in nurture.yaml) runs to midnight, last instant included."""
+
+    WHOLE_DAY = daily(time(0), END_OF_DAY)
+    WEEKDAYS_WHOLE_DAY = SendWindow(WEEKDAYS, time(0), END_OF_DAY)
+
+    def test_the_last_microsecond_of_the_day_is_inside(self):
+        assert in_window(self.WHOLE_DAY, PARIS, local(PARIS, 2026, 6, 9, 23, 59, 59, 999999))
+
+    def test_midnight_is_inside(self):
+        assert in_window(self.WHOLE_DAY, PARIS, local(PARIS, 2026, 6, 9, 0, 0))
+
+    def test_an_evening_window_to_midnight_includes_the_last_microsecond(self):
+        evening = daily(time(18), END_OF_DAY)
+        assert in_window(evening, PARIS, local(PARIS, 2026, 6, 9, 23, 59, 59, 999999))
+        assert not in_window(evening, PARIS, local(PARIS, 2026, 6, 9, 17, 59, 59))
+
+    def test_a_whole_day_window_every_day_is_always_open(self):
+        for now in (utc(2026, 3, 29, 1), local(PARIS, 2026, 10, 25, 2, 30), utc(2026, 6, 9)):
+            assert next_send_time(self.WHOLE_DAY, PARIS, now) == now
+
+    def test_after_friday_it_opens_at_monday_midnight(self):
+        now = local(PARIS, 2026, 6, 13, 0, 0)  # Saturday
+        assert next_send_time(self.WEEKDAYS_WHOLE_DAY, PARIS, now) == local(PARIS, 2026, 6, 15)
+
+    def test_friday_last_microsecond_is_still_friday(self):
+        now = local(PARIS, 2026, 6, 12, 23, 59, 59, 999999)
+        assert next_send_time(self.WEEKDAYS_WHOLE_DAY, PARIS, now) == now
+
+    def test_a_day_whose_midnight_is_skipped_opens_when_the_gap_ends(self):
+        santiago = ZoneInfo("America/Santiago")  # Sun 6 Sep 2026: 00:00 -> 01:00 (04:00 UTC)
+        sundays = SendWindow(frozenset({6}), time(0), END_OF_DAY)
+        now = local(santiago, 2026, 9, 5, 12, 0)
+        assert next_send_time(sundays, santiago, now) == utc(2026, 9, 6, 4, 0)
+
+
 class TestLocalToUtc:
     def test_a_gap_wall_time_is_the_end_of_the_gap(self):
         assert local_to_utc(datetime(2026, 3, 29, 2, 30), PARIS) == utc(2026, 3, 29, 1, 0)
@@ -238,6 +274,31 @@ def test_no_opening_is_skipped(window, zone, now):
     # Windows bound whole minutes and every zone here changes offset on a whole minute,
     # so the window can only open on a minute: checking each minute before the result
     # checks every instant in [now, result).
+    result = next_send_time(window, zone, now)
+    minute = now
+    while minute < result:
+        assert not in_window(window, zone, minute), minute
+        minute += timedelta(minutes=1)
+
+
+to_midnight = st.builds(
+    lambda days, start: SendWindow(days, start, END_OF_DAY),
+    st.frozensets(st.integers(0, 6), min_size=1),
+    minutes_of_day,
+)
+
+
+@given(to_midnight, zones, instants)
+def test_a_window_to_midnight_gives_a_time_inside_it_and_not_before_now(window, zone, now):
+    result = next_send_time(window, zone, now)
+    assert result >= now
+    assert in_window(window, zone, result)
+    assert next_send_time(window, zone, result) == result
+
+
+@settings(max_examples=40, deadline=None)
+@given(to_midnight, zones, instants.map(lambda t: t.replace(second=0, microsecond=0)))
+def test_no_opening_of_a_window_to_midnight_is_skipped(window, zone, now):
     result = next_send_time(window, zone, now)
     minute = now
     while minute < result:
