@@ -6,8 +6,10 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import replace
+from datetime import timedelta
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -20,7 +22,7 @@ from nurture.core.clock import SYSTEM_CLOCK, Clock, ScaledClock
 from nurture.errors import ConfigInvalid
 from nurture.mail.providers import Provider, SmtpProvider
 from nurture.runtime import Runtime
-from nurture.services.scheduling import Scheduler
+from nurture.services.scheduling import Scheduler, SchedulerOptions
 from nurture.web.app import create_app
 
 log = logging.getLogger("nurture")
@@ -142,15 +144,56 @@ def api(host: HostOpt = None, port: PortOpt = None) -> None:
     _serve(runtime, host or runtime.settings.host, port or runtime.settings.port)
 
 
+_DEFAULTS = SchedulerOptions()
+
+
+def _seconds(help_text: str) -> Any:
+    return typer.Option(min=0.1, help=help_text)
+
+
 @app.command()
-def scheduler() -> None:
-    """Run only the scheduler: claim due enrollments and enqueue them for the workers.
+def scheduler(
+    lease_seconds: Annotated[
+        float,
+        _seconds(
+            "Seconds a claimed enrollment stays with its worker; if the worker dies, it is "
+            "claimed again after this"
+        ),
+    ] = _DEFAULTS.lease.total_seconds(),
+    reconcile_after_seconds: Annotated[
+        float,
+        _seconds(
+            "Seconds a message may stay in `sending` before its worker counts as dead: it is "
+            "then looked up at the provider, or marked `unknown` and never sent again"
+        ),
+    ] = _DEFAULTS.stuck_after.total_seconds(),
+    requeue_after_seconds: Annotated[
+        float,
+        _seconds(
+            "Seconds a message may stay `queued` with no attempt before its delivery job "
+            "counts as lost and is enqueued again; keep it above the longest retry backoff"
+        ),
+    ] = _DEFAULTS.requeue_after.total_seconds(),
+    reconcile_every_seconds: Annotated[
+        float, _seconds("Seconds between two searches for stuck or lost messages")
+    ] = _DEFAULTS.reconcile_every.total_seconds(),
+) -> None:
+    """Run only the scheduler: claim due enrollments and enqueue them for the workers;
+    now and then resolve messages stuck in `sending` and re-enqueue lost deliveries.
 
     Several schedulers may run at once (claims are leases, taken with SKIP LOCKED on
-    PostgreSQL). Stops cleanly on SIGTERM or Ctrl-C.
+    PostgreSQL). Stops cleanly on SIGTERM or Ctrl-C. The defaults suit production; tests
+    and demos shorten them.
     """
+    options = replace(
+        _DEFAULTS,
+        lease=timedelta(seconds=lease_seconds),
+        stuck_after=timedelta(seconds=reconcile_after_seconds),
+        requeue_after=timedelta(seconds=requeue_after_seconds),
+        reconcile_every=timedelta(seconds=reconcile_every_seconds),
+    )
     runtime = _runtime()
-    loop = Scheduler(runtime.database, runtime.provider, runtime.clock)
+    loop = Scheduler(runtime.database, runtime.provider, runtime.clock, options)
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     console.print("[bold green]nurture[/] scheduler running", highlight=False)
     try:

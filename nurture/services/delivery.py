@@ -4,7 +4,10 @@ The message row moves queued -> sending (committed before the provider is called
 sent | failed; a temporary failure puts it back to queued for a retry; a lead suppressed
 meanwhile gets nothing (cancelled). A row left in ``sending`` by a crash is resolved by
 ``reconcile``: asked of the provider by idempotency key where it can tell, else marked
-``unknown`` and never sent again.
+``unknown`` and never sent again. A row left in ``queued`` whose job the broker lost (Redis
+restarted, a worker killed between commit and enqueue, retries used up) is handed out
+again by ``requeue_lost`` (DESIGN invariant 1): only a ``queued`` row is ever sent, so a
+second job for it is harmless.
 """
 
 from __future__ import annotations
@@ -133,3 +136,23 @@ def reconcile(
             counts["requeued"] += 1
         message.updated_at = now
     return counts
+
+
+def requeue_lost(
+    session: Session, jobs: Jobs, now: datetime, older_than: timedelta, limit: int = 500
+) -> int:
+    """Enqueue ``deliver_message`` again for messages ``queued`` and untouched for longer
+    than ``older_than``; return how many. Every attempt refreshes ``updated_at``, so
+    ``older_than`` must exceed the longest retry backoff, or a message waiting for its retry
+    is tried early (and a provider that is down sees more attempts)."""
+    lost = session.scalars(
+        select(Message)
+        .where(Message.status == "queued", Message.updated_at < now - older_than)
+        .order_by(Message.updated_at)
+        .with_for_update(skip_locked=True)
+        .limit(limit)
+    ).all()
+    for message in lost:
+        message.updated_at = now  # not again before another ``older_than``
+        jobs.enqueue("deliver_message", message.id)
+    return len(lost)

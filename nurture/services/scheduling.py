@@ -1,7 +1,10 @@
 """The scheduler: hand due enrollments to workers, and resolve messages stuck in flight.
 
 It holds no state of its own: due work is found in the database every tick (DESIGN
-invariant 1), claims are leases, and any number of schedulers may run at once.
+invariant 1), claims are leases, and any number of schedulers may run at once. Work the
+broker lost is found again the same way: an enrollment whose run_steps message vanished is
+due again when its lease expires, a message whose deliver_message job vanished is handed
+out again after ``requeue_after``.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from datetime import timedelta
 
 from nurture.core.clock import Clock
 from nurture.mail.providers import Provider
-from nurture.services.delivery import reconcile
+from nurture.services.delivery import reconcile, requeue_lost
 from nurture.services.uow import Database
 from nurture.store.claims import claim_due
 
 log = logging.getLogger(__name__)
+
+LOST_BATCH = 500  # queued messages re-enqueued per transaction
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,9 @@ class SchedulerOptions:
     idle_seconds: float = 0.5  # pause when nothing was due
     reconcile_every: timedelta = timedelta(minutes=1)
     stuck_after: timedelta = timedelta(minutes=10)  # in `sending` this long = worker died
+    # In `queued` this long with no attempt = its job was lost. Longer than the
+    # deliver_message actor's longest backoff (1 h), so a pending retry is not run early.
+    requeue_after: timedelta = timedelta(hours=2)
 
 
 def tick(database: Database, clock: Clock, options: SchedulerOptions) -> int:
@@ -42,8 +50,19 @@ def tick(database: Database, clock: Clock, options: SchedulerOptions) -> int:
 def reconcile_tick(
     database: Database, provider: Provider, clock: Clock, options: SchedulerOptions
 ) -> dict[str, int]:
+    """Resolve messages stuck in ``sending``, then hand out again every ``queued`` message
+    whose job was lost (in batches, each its own transaction)."""
     with database.unit_of_work() as uow:
-        return reconcile(uow.session, uow.jobs, provider, clock.now(), options.stuck_after)
+        counts = reconcile(uow.session, uow.jobs, provider, clock.now(), options.stuck_after)
+    counts["lost"] = 0
+    while True:
+        with database.unit_of_work() as uow:
+            found = requeue_lost(
+                uow.session, uow.jobs, clock.now(), options.requeue_after, LOST_BATCH
+            )
+        counts["lost"] += found
+        if found < LOST_BATCH:
+            return counts
 
 
 class Scheduler:
@@ -70,7 +89,7 @@ class Scheduler:
                 if self.clock.now() >= next_reconcile:
                     counts = reconcile_tick(self.database, self.provider, self.clock, self.options)
                     if any(counts.values()):
-                        log.warning("reconciled messages stuck in flight: %s", counts)
+                        log.warning("reconciled messages stuck in flight or lost: %s", counts)
                     next_reconcile = self.clock.now() + self.options.reconcile_every
             except Exception:  # keep scheduling; the error is logged and retried next tick
                 log.exception("scheduler tick failed")

@@ -36,6 +36,7 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 
 LIVE_ENROLLMENT = "status IN ('active', 'waiting_for_event')"
 IN_FLIGHT_MESSAGE = "status = 'sending'"
+QUEUED_MESSAGE = "status = 'queued'"
 
 
 class Base(DeclarativeBase):
@@ -132,6 +133,13 @@ class Message(Base):
             "updated_at",
             sqlite_where=text(IN_FLIGHT_MESSAGE),
             postgresql_where=text(IN_FLIGHT_MESSAGE),
+        ),
+        # Finding messages whose deliver job the broker lost: queued, untouched for long.
+        Index(
+            "ix_messages_queued",
+            "updated_at",
+            sqlite_where=text(QUEUED_MESSAGE),
+            postgresql_where=text(QUEUED_MESSAGE),
         ),
     )
 

@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from nurture.errors import ProviderUnavailable
 from nurture.mail.providers import DeliveryUnknown
+from nurture.services import scheduling
 from nurture.services.delivery import reconcile
 from nurture.services.enrollment import wake_waiting
+from nurture.services.scheduling import SchedulerOptions, reconcile_tick
 from nurture.services.uow import Job
 from nurture.store.claims import claim_due
 from nurture.store.models import Event, Message
@@ -206,6 +208,65 @@ class TestNeverTwice:
         assert counts == {"sent": 0, "requeued": 1, "unknown": 0}
         assert [m.status for m in loop.messages(lead_id)] == ["sent"]
         assert len(loop.provider.sent) == 1
+
+
+class TestLostJobs:
+    """The broker may lose a deliver_message job (Redis restarted, a worker killed between
+    commit and enqueue): the row stays ``queued`` and the scheduler hands it out again."""
+
+    def lose_the_delivery(self, loop):
+        loop.database.dispatcher = record_only(loop)
+        loop.step()
+        loop.database.dispatcher = loop.run_job
+
+    def test_a_queued_message_whose_job_was_lost_goes_out_after_requeue_after(self, loop):
+        lead_id = loop.add_lead()
+        self.lose_the_delivery(loop)
+        options = SchedulerOptions()
+
+        loop.clock.advance(options.requeue_after - timedelta(seconds=1))
+        assert reconcile_tick(loop.database, loop.provider, loop.clock, options)["lost"] == 0
+        assert loop.provider.sent == []
+
+        loop.clock.advance(timedelta(seconds=2))
+        assert reconcile_tick(loop.database, loop.provider, loop.clock, options)["lost"] == 1
+
+        assert [m.status for m in loop.messages(lead_id)] == ["sent"]
+        assert len(loop.provider.sent) == 1
+
+    def test_the_original_job_arriving_after_the_requeue_sends_nothing_more(self, loop):
+        lead_id = loop.add_lead()
+        self.lose_the_delivery(loop)
+        [message] = loop.messages(lead_id)
+        loop.clock.advance(SchedulerOptions().requeue_after + timedelta(seconds=1))
+        reconcile_tick(loop.database, loop.provider, loop.clock, SchedulerOptions())
+
+        loop.run_job(Job("deliver_message", (message.id,)))  # the "lost" job was only late
+
+        assert len(loop.provider.sent) == 1
+
+    def test_a_requeued_message_is_not_requeued_again_before_requeue_after(self, loop):
+        loop.add_lead()
+        loop.database.dispatcher = record_only(loop)  # every delivery job is lost
+        loop.step()
+        options = SchedulerOptions()
+        loop.clock.advance(options.requeue_after + timedelta(seconds=1))
+        assert reconcile_tick(loop.database, loop.provider, loop.clock, options)["lost"] == 1
+
+        loop.clock.advance(options.requeue_after - timedelta(seconds=1))
+        assert reconcile_tick(loop.database, loop.provider, loop.clock, options)["lost"] == 0
+
+    def test_lost_jobs_are_found_in_batches_until_none_is_left(self, loop, monkeypatch):
+        monkeypatch.setattr(scheduling, "LOST_BATCH", 2)
+        for i in range(5):
+            loop.add_lead(f"lead{i}@acme.example")
+        self.lose_the_delivery(loop)
+        loop.clock.advance(SchedulerOptions().requeue_after + timedelta(seconds=1))
+
+        counts = reconcile_tick(loop.database, loop.provider, loop.clock, SchedulerOptions())
+
+        assert counts["lost"] == 5
+        assert len(loop.provider.sent) == 5
 
 
 def test_concurrent_claims_never_hand_out_one_enrollment_twice(loop):

@@ -31,6 +31,7 @@ DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 # A lead has at most one live enrollment: a partial unique index on both backends.
 LIVE_ENROLLMENT = sa.text("status IN ('active', 'waiting_for_event')")
 IN_FLIGHT_MESSAGE = sa.text("status = 'sending'")
+QUEUED_MESSAGE = sa.text("status = 'queued'")
 
 
 def upgrade() -> None:
@@ -156,6 +157,14 @@ def upgrade() -> None:
         ["updated_at"],
         sqlite_where=IN_FLIGHT_MESSAGE,
         postgresql_where=IN_FLIGHT_MESSAGE,
+    )
+    # Finding messages whose deliver job the broker lost: queued, untouched for long.
+    op.create_index(
+        op.f("ix_messages_queued"),
+        "messages",
+        ["updated_at"],
+        sqlite_where=QUEUED_MESSAGE,
+        postgresql_where=QUEUED_MESSAGE,
     )
 
     op.create_table(
