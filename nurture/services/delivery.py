@@ -12,18 +12,15 @@ second job for it is harmless.
 
 from __future__ import annotations
 
-import email
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.errors import ProviderRejected, ProviderUnavailable
-from nurture.mail.message import MAIL_POLICY, OutgoingEmail
+from nurture.mail.message import OutgoingEmail
 from nurture.mail.providers import DeliveryUnknown, Provider
 from nurture.services.uow import Database, Jobs
 from nurture.store.models import Lead, Message
@@ -57,8 +54,9 @@ def begin(session: Session, message_id: int, now: datetime) -> OutgoingEmail | N
     message.status = "sending"
     message.attempts += 1
     message.updated_at = now
-    mime = cast(EmailMessage, email.message_from_bytes(message.mime, policy=MAIL_POLICY))
-    return OutgoingEmail(message.id, idempotency_key(message.id), message.to_address, mime)
+    return OutgoingEmail(
+        message.id, idempotency_key(message.id), message.to_address, bytes(message.mime)
+    )
 
 
 def record_sent(
