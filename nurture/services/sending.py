@@ -9,7 +9,7 @@ the transaction, and a crash can never send a step twice (DESIGN invariant 3).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -77,8 +77,9 @@ def run_enrollment(
         return f"exited: {reason}"
     assert sequence is not None
     sent_one = False
+    seen = situation_of(session, funnel, lead, enrollment, now)  # events cannot change here
     for _ in range(MAX_HOPS):
-        situation = situation_of(session, funnel, lead, enrollment, now)
+        situation = replace(seen, entered_at=enrollment.step_entered_at)
         if lead.stage not in sequence.stages:  # promoted (a goal) or moved out: stop at once
             goal = goal_reached(sequence, situation)
             status, why = (Status.COMPLETED, goal) if goal else (Status.EXITED, "stage changed")
