@@ -58,12 +58,15 @@ def assert_no_copy_twice(rig: Rig) -> None:
 class TestWorkerKilledMidBatch:
     """SIGKILL a worker's whole process group while 1,000 leads are being mailed."""
 
-    def kill_mid_batch(self, rig: Rig, leads: int, hold: int = 0) -> Counter[str]:
+    def kill_mid_batch(
+        self, rig: Rig, leads: int, hold: int = 0, requeue_after: float = 20
+    ) -> Counter[str]:
         """Kill the worker once a tenth of the welcomes arrived, with ``hold`` sends stopped
-        between the catcher storing the message and the worker hearing it was accepted."""
+        between the catcher storing the message and the worker hearing it was accepted.
+        Deliveries the dead worker had taken from Redis come back after ``requeue_after``."""
         rig.add_leads(leads)
         worker = rig.start_worker(threads=WORKER_THREADS)
-        rig.start_scheduler()
+        rig.start_scheduler(requeue_after=requeue_after)
         wait_until(
             lambda: welcomes(rig) >= leads // 10,
             timeout=RECOVERY_TIMEOUT,
@@ -117,8 +120,8 @@ class TestWorkerKilledMidBatch:
         # The outbox can be asked by idempotency key: a row caught mid-send is found `sent`
         # if its file exists, else queued again; either way exactly one file per row.
         rig.provider = "outbox"
-        leads = 200
-        self.kill_mid_batch(rig, leads)
+        leads = 100
+        self.kill_mid_batch(rig, leads, requeue_after=5)  # a small backlog drains in 5 s
 
         assert_one_row_per_step(rig, leads)
         assert_no_copy_twice(rig)
