@@ -14,7 +14,9 @@ from workers.runtime import get_runtime
 log = logging.getLogger(__name__)
 
 
-@dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="steps")
+# Lower numbers run first among prefetched messages: recorded emails go out before the
+# worker takes on more steps, so mail flows while a large batch is still being stepped.
+@dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="steps", priority=10)
 def run_steps(enrollment_ids: list[int]) -> None:
     """Run the due steps of each enrollment, each in its own transaction."""
     rt = get_runtime()
