@@ -7,20 +7,15 @@ processes run: ``nurture scheduler`` plus ``dramatiq workers --processes 2 --thr
 (dramatiq_worker_timeout=100), and the clock runs from their start until all N messages
 are ``sent`` (a count query every 0.25 s), so process start-up is included.
 
-The funnel is a temporary copy of the repo's templates with one sequence: ``send`` (the
-real cold/welcome.html with its layout, so rendering costs what it costs) then ``exit``;
-the send window is open all day every day and the frequency cap is high.
+The funnel (bench/_funnel.py): one ``send`` of the real cold/welcome.html, then ``exit``;
+the window is open all day, every day; the frequency cap is high.
 
-Prints, one figure a line (progress and the machine's load average go to stderr):
-    send loop to the in-memory provider, 10k due and 100k due
-    send loop to a local SMTP server (aiosmtpd in this process, discarding), 10k due
-    baselines on the same servers: Dramatiq no-op messages/s (bench/_noop_actor.py on
-    workers set up like the send loop's), multi-row INSERTs of message rows/s
-    scheduler tick (claiming 1k due) with 10k and with 1M enrollments, and their ratio
+Prints one figure a line (progress and load average go to stderr): the send loop to the
+in-memory provider (10k, 100k due) and to a local SMTP server; the same-run baselines
+(Dramatiq no-op messages/s, multi-row INSERTs/s); scheduler tick at 10k vs 1M enrolled.
 
 The 100k and SMTP runs shrink to what fits RUN_BUDGET_S at the measured 10k rate (the
-label says so; 100k is skipped when no more than 10k would fit), so the bench takes a few
-minutes at the target rate; at ~50 emails/s the two fixed-size 10k runs make it ~7.
+label says so; 100k is skipped when no more than 10k would fit).
 
     .venv/bin/python bench/send_loop.py
 """

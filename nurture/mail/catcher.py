@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from nurture.core.clock import SYSTEM_CLOCK
 from nurture.mail.providers.outbox import write_atomically
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        stamp = SYSTEM_CLOCK.now().strftime("%Y%m%dT%H%M%S%f")
         stem = f"{stamp}-{next(self._sequence):06d}"
         trace = (
             f"Return-Path: <{envelope.mail_from or ''}>\r\n"
