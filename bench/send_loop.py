@@ -7,8 +7,7 @@ processes run: ``nurture scheduler`` plus ``dramatiq workers --processes 2 --thr
 (dramatiq_worker_timeout=100), timed from their start (start-up included) until all N
 messages are ``sent``.
 
-The funnel (bench/_funnel.py): one ``send`` of the real cold/welcome.html, then ``exit``;
-the window is open all day, every day; the frequency cap is high.
+The funnel (bench/_funnel.py): one send of the real cold/welcome.html, window always open.
 
 Prints one figure a line (progress and load average go to stderr): the send loop to the
 in-memory provider (10k, 100k due) and to a local SMTP server; the same-run baselines
