@@ -29,7 +29,7 @@ def run_steps(enrollment_ids: list[int]) -> None:
 
 @dramatiq.actor(
     broker=broker,
-    max_retries=12,
+    max_retries=delivery.MAX_ATTEMPTS - 1,
     min_backoff=2_000,
     max_backoff=3_600_000,
     time_limit=60_000,

@@ -28,6 +28,9 @@ from nurture.store.models import Lead, Message
 log = logging.getLogger(__name__)
 
 
+MAX_ATTEMPTS = 13  # the first try and 12 retries (about a day with exponential backoff)
+
+
 def idempotency_key(message_id: int) -> str:
     return f"nurture-{message_id}"
 
@@ -76,13 +79,18 @@ def record_sent(
 
 def record_failure(
     session: Session, message_id: int, status: str, error: str, now: datetime
-) -> None:
+) -> str:
+    """Record a failed attempt; a temporary failure (``queued``) on the last allowed attempt
+    becomes ``failed``. Returns the status the row ends in."""
     message = session.get(Message, message_id, with_for_update=True)
     if message is None:
-        return
+        return "missing"
+    if status == "queued" and message.attempts >= MAX_ATTEMPTS:
+        status, error = "failed", f"gave up after {message.attempts} attempts: {error}"
     message.status = status
     message.error = error
     message.updated_at = now
+    return status
 
 
 def deliver(database: Database, provider: Provider, message_id: int, now: datetime) -> str:
@@ -103,7 +111,9 @@ def deliver(database: Database, provider: Provider, message_id: int, now: dateti
         return "failed"
     except ProviderUnavailable as exc:
         with database.unit_of_work() as uow:
-            record_failure(uow.session, message_id, "queued", str(exc), now)
+            status = record_failure(uow.session, message_id, "queued", str(exc), now)
+        if status == "failed":
+            return "failed"
         raise RetryLater(exc.retry_after, str(exc)) from exc
     with database.unit_of_work() as uow:
         record_sent(uow.session, message_id, provider.name, provider_id, now)

@@ -311,3 +311,18 @@ def test_sent_rows_keep_no_body(loop):
         assert uow.session.scalars(
             select(Message.mime).where(Message.lead_id == lead_id)
         ).all() == [None]
+
+
+def test_a_provider_down_for_good_fails_the_message_after_the_last_attempt(loop):
+    from nurture.services.delivery import MAX_ATTEMPTS
+
+    lead_id = loop.add_lead()
+    loop.provider.fail_next(*[ProviderUnavailable("503 down") for _ in range(MAX_ATTEMPTS)])
+    loop.step()
+    while loop.retries:
+        loop.run_job(loop.retries.pop())
+
+    [message] = loop.messages(lead_id)
+    assert (message.status, message.attempts) == ("failed", MAX_ATTEMPTS)
+    assert message.error == f"gave up after {MAX_ATTEMPTS} attempts: 503 down"
+    assert loop.provider.sent == []
