@@ -76,15 +76,15 @@ def run_enrollment(
         _finish(enrollment, Status.EXITED, reason, now)
         return f"exited: {reason}"
     assert sequence is not None
-    sent_one = False
     seen = situation_of(session, funnel, lead, enrollment, now)  # events cannot change here
+    if lead.stage not in sequence.stages:  # promoted (a goal) or moved out: stop at once
+        goal = goal_reached(sequence, seen)
+        status, why = (Status.COMPLETED, goal) if goal else (Status.EXITED, "stage changed")
+        _finish(enrollment, status, why if goal else f"{why} to {lead.stage}", now)
+        return f"{status.value}: {enrollment.exit_reason}"
+    sent_one = False
     for _ in range(MAX_HOPS):
         situation = replace(seen, entered_at=enrollment.step_entered_at)
-        if lead.stage not in sequence.stages:  # promoted (a goal) or moved out: stop at once
-            goal = goal_reached(sequence, situation)
-            status, why = (Status.COMPLETED, goal) if goal else (Status.EXITED, "stage changed")
-            _finish(enrollment, status, why if goal else f"{why} to {lead.stage}", now)
-            return f"{status.value}: {enrollment.exit_reason}"
         decision = advance(sequence, enrollment.current_step, Status(enrollment.status), situation)
         if isinstance(decision, Finish):
             _finish(enrollment, decision.status, decision.reason, now)
