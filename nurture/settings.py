@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nurture.errors import SettingsError
@@ -52,10 +52,14 @@ class Settings(BaseSettings):
         description="Key for signed links (unsubscribe); unset = one generated in var/secret-key",
     )
     default_time_zone: str = Field(default="UTC", description="IANA zone for leads without one")
-    provider: Literal["outbox", "smtp", "memory"] = Field(
+    provider: Literal[
+        "outbox", "smtp", "memory", "sendgrid", "mailgun", "postmark", "ses", "resend"
+    ] = Field(
         default="outbox",
         description="outbox = .eml files under var/outbox; smtp = any server; "
-        "memory = accept and keep in memory (benchmarks, tests: nothing leaves the process)",
+        "memory = accept and keep in memory (benchmarks, tests: nothing leaves the process); "
+        "sendgrid, mailgun, postmark, ses, resend = that provider's HTTP API "
+        "(docs/providers.md)",
     )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
@@ -63,6 +67,33 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Connect, read, write and pool limit of provider APIs"
+    )
+    sendgrid_api_key: str | None = None
+    sendgrid_base_url: str = "https://api.sendgrid.com"
+    mailgun_api_key: str | None = None
+    mailgun_domain: str | None = Field(default=None, description="Sending domain, e.g. mg.x.com")
+    mailgun_region: Literal["us", "eu"] = Field(
+        default="us", description="us = api.mailgun.net, eu = api.eu.mailgun.net"
+    )
+    mailgun_base_url: str | None = Field(default=None, description="Overrides the region's URL")
+    postmark_server_token: str | None = None
+    postmark_message_stream: str = Field(
+        default="broadcast", description="Postmark message stream (broadcast = marketing)"
+    )
+    postmark_base_url: str = "https://api.postmarkapp.com"
+    ses_region: str | None = Field(default=None, description="AWS region, e.g. eu-west-1")
+    ses_access_key_id: str | None = None
+    ses_secret_access_key: str | None = None
+    ses_configuration_set: str | None = Field(
+        default=None, description="Configuration set that publishes events to SNS"
+    )
+    ses_base_url: str | None = Field(
+        default=None, description="Overrides https://email.{region}.amazonaws.com"
+    )
+    resend_api_key: str | None = None
+    resend_base_url: str = "https://api.resend.com"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("database_url")
@@ -87,12 +118,33 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("base_url")
+    @field_validator(
+        "base_url",
+        "sendgrid_base_url",
+        "mailgun_base_url",
+        "postmark_base_url",
+        "ses_base_url",
+        "resend_base_url",
+    )
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _provider_is_configured(self) -> Settings:
+        """The chosen provider has what it needs to send, or the process stops at start."""
+        missing = [
+            name for name in _PROVIDER_REQUIRES.get(self.provider, ()) if not getattr(self, name)
+        ]
+        if missing:
+            names = " and ".join(ENV_PREFIX + name.upper() for name in missing)
+            verb = "is" if len(missing) == 1 else "are"
+            raise ValueError(f"{names} {verb} required when NURTURE_PROVIDER={self.provider}")
+        return self
 
     @field_validator("default_time_zone")
     @classmethod
@@ -119,6 +171,15 @@ class Settings(BaseSettings):
         return (self.secret_key or _local_secret(self.var_dir / "secret-key")).encode()
 
 
+_PROVIDER_REQUIRES: dict[str, tuple[str, ...]] = {
+    "sendgrid": ("sendgrid_api_key",),
+    "mailgun": ("mailgun_api_key", "mailgun_domain"),
+    "postmark": ("postmark_server_token",),
+    "ses": ("ses_region", "ses_access_key_id", "ses_secret_access_key"),
+    "resend": ("resend_api_key",),
+}
+
+
 def _local_secret(path: Path) -> str:
     """Read a generated secret, creating it (mode 600) the first time."""
     if path.exists():
@@ -136,6 +197,8 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = ENV_PREFIX + str(err["loc"][0]).upper() if err["loc"] else "settings"
         message = str(err["msg"]).removeprefix("Value error, ")
+        if not err["loc"]:  # a check across settings: its message names the variables
+            raise SettingsError(message) from None
+        name = ENV_PREFIX + str(err["loc"][0]).upper()
         raise SettingsError(f"{name}={err.get('input')!r}: {message}") from None
