@@ -7,7 +7,13 @@
     ├── TemplateError          an email template failed to load or render
     ├── NotFound               a lead, enrollment or other row does not exist
     ├── InvalidInput           a request or CSV row was refused; nothing was stored
-    │   └── BadToken           a signed link token was tampered with, malformed or misused
+    │   ├── BadToken           a signed link token was tampered with, malformed or misused
+    │   ├── WebhookUnauthorized    401: missing/forged signature, stale timestamp, reused token,
+    │   │                          certificate URL or SNS topic not allowed, wrong basic auth
+    │   ├── WebhookMalformed       400: body not JSON or not the provider's documented shape
+    │   └── WebhookTooLarge        413: body over the webhook size limit
+    ├── WebhookVerifierUnavailable 503: the SNS signing certificate could not be fetched; the
+    │                              provider retries later
     └── ProviderError          an email provider failed
         ├── ProviderUnavailable    retry later (429, 5xx, timeout)
         └── ProviderRejected       permanent (4xx): do not retry
@@ -71,6 +77,23 @@ class InvalidInput(NurtureError):
 
 class BadToken(InvalidInput):
     """A signed token (unsubscribe link, later click/open) failed verification."""
+
+
+class WebhookUnauthorized(InvalidInput):
+    """A webhook failed authentication (answer 401); the message says which check failed."""
+
+
+class WebhookMalformed(InvalidInput):
+    """A webhook body is not JSON or not in the provider's documented shape (answer 400)."""
+
+
+class WebhookTooLarge(InvalidInput):
+    """A webhook body is over the size limit (answer 413)."""
+
+
+class WebhookVerifierUnavailable(NurtureError):
+    """What we need to verify a webhook (the SNS certificate) could not be fetched: answer 503
+    so the provider retries, rather than refusing a request that may well be genuine."""
 
 
 class ProviderError(NurtureError):
