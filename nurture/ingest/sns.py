@@ -64,6 +64,7 @@ class SnsCertificates:
     ) -> None:
         self.url_pattern = re.compile(url_pattern)
         self._client = client
+        self._owns_client = client is None
         self._certs: dict[str, x509.Certificate] = {}
         self._lock = threading.Lock()
 
@@ -83,6 +84,12 @@ class SnsCertificates:
         if self._client is None:
             self._client = httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
         return self._client
+
+    def close(self) -> None:
+        """Close the HTTP client if this object made it (an injected one is the caller's)."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
 
     def get(self, url: str) -> x509.Certificate:
         """The certificate at an allowed ``url``: fetched once, then from the cache."""

@@ -70,6 +70,10 @@ class Webhooks:
         self.certs = SnsCertificates(secrets.ses_cert_url_pattern, client=http)
         self.max_body_bytes = max_body_bytes
 
+    def close(self) -> None:
+        """Release the SNS certificate fetcher's own HTTP client, if it made one."""
+        self.certs.close()
+
     def configured(self, provider: str) -> bool:
         return self.secrets.configured(provider)
 

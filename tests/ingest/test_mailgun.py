@@ -35,8 +35,13 @@ def event(kind: str, **fields) -> dict:
         "recipient-domain": "example.com",
         "tags": [],
         "envelope": {"sender": "bob@mg.example.com", "transport": "smtp"},
-        "message": {"headers": {"message-id": "20260302120000.1.ABC@mg.example.com",
-                                "to": "Ada@Example.com", "subject": "Hi"}},
+        "message": {
+            "headers": {
+                "message-id": "20260302120000.1.ABC@mg.example.com",
+                "to": "Ada@Example.com",
+                "subject": "Hi",
+            }
+        },
         "user-variables": {"nurture_message_id": 42},
         "flags": {"is-test-mode": False},
     }
@@ -63,16 +68,26 @@ class TestNormalise:
         assert e.occurred_at.timestamp() == pytest.approx(TS - 30.123)
 
     def test_permanent_failure_is_a_hard_bounce_with_reason(self):
-        status = {"code": 550, "message": "5.1.1 mailbox unknown",
-                  "description": "Not delivering to previously bounced address"}
-        e = one(event("failed", severity="permanent", reason="bounce",
-                      **{"delivery-status": status}))
+        status = {
+            "code": 550,
+            "message": "5.1.1 mailbox unknown",
+            "description": "Not delivering to previously bounced address",
+        }
+        e = one(
+            event("failed", severity="permanent", reason="bounce", **{"delivery-status": status})
+        )
         assert (e.type, e.bounce) == (EventType.BOUNCED, "hard")
         assert e.reason == "Not delivering to previously bounced address"
 
     def test_temporary_failure_is_deferred(self):
-        e = one(event("failed", severity="temporary", reason="generic",
-                      **{"delivery-status": {"code": 452, "message": "mailbox full"}}))
+        e = one(
+            event(
+                "failed",
+                severity="temporary",
+                reason="generic",
+                **{"delivery-status": {"code": 452, "message": "mailbox full"}},
+            )
+        )
         assert (e.type, e.bounce, e.reason) == (EventType.DEFERRED, None, "mailbox full")
 
     def test_suppressed_failure_is_dropped(self):
@@ -87,12 +102,21 @@ class TestNormalise:
         assert (e.type, e.reason) == (EventType.DROPPED, "Sandbox subdomains are for test purposes")
 
     def test_opened_by_a_person(self):
-        client = {"client-type": "browser", "client-os": "Linux", "device-type": "desktop",
-                  "client-name": "Firefox", "user-agent": "Mozilla/5.0 (X11; Linux)", "bot": ""}
+        client = {
+            "client-type": "browser",
+            "client-os": "Linux",
+            "device-type": "desktop",
+            "client-name": "Firefox",
+            "user-agent": "Mozilla/5.0 (X11; Linux)",
+            "bot": "",
+        }
         e = one(event("opened", ip="50.56.129.169", **{"client-info": client}))
         assert e.type is EventType.OPENED
         assert (e.user_agent, e.ip, e.provider_machine) == (
-            "Mozilla/5.0 (X11; Linux)", "50.56.129.169", None)
+            "Mozilla/5.0 (X11; Linux)",
+            "50.56.129.169",
+            None,
+        )
 
     def test_opened_by_a_bot_keeps_mailguns_flag(self):
         e = one(event("opened", **{"client-info": {"bot": "apple", "user-agent": "Mozilla/5.0"}}))
@@ -103,9 +127,19 @@ class TestNormalise:
         assert e.provider_machine is None
 
     def test_clicked(self):
-        e = one(event("clicked", url="https://example.com/demo", ip="203.0.113.1",
-                      **{"client-info": {"user-agent": "Mozilla/5.0 (iPhone)"}}))
-        assert (e.type, e.url, e.ip) == (EventType.CLICKED, "https://example.com/demo", "203.0.113.1")
+        e = one(
+            event(
+                "clicked",
+                url="https://example.com/demo",
+                ip="203.0.113.1",
+                **{"client-info": {"user-agent": "Mozilla/5.0 (iPhone)"}},
+            )
+        )
+        assert (e.type, e.url, e.ip) == (
+            EventType.CLICKED,
+            "https://example.com/demo",
+            "203.0.113.1",
+        )
 
     def test_complained_and_unsubscribed(self):
         assert one(event("complained")).type is EventType.COMPLAINED

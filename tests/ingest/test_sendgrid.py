@@ -55,8 +55,13 @@ BATCH = [
     event("dropped", reason="Bounced Address", status="5.0.0"),
     event("open", useragent="Mozilla/5.0 (Windows NT 10.0)", ip="255.255.255.255"),
     event("open", sg_event_id="evt-mpp", useragent="Mozilla/5.0", sg_machine_open=True),
-    event("click", url="https://example.com/pricing", url_offset={"index": 0, "type": "html"},
-          useragent="Mozilla/5.0 (Macintosh)", ip="203.0.113.9"),
+    event(
+        "click",
+        url="https://example.com/pricing",
+        url_offset={"index": 0, "type": "html"},
+        useragent="Mozilla/5.0 (Macintosh)",
+        ip="203.0.113.9",
+    ),
     event("spamreport"),
     event("unsubscribe"),
     event("group_unsubscribe", asm_group_id=10),
@@ -120,7 +125,10 @@ class TestNormalise:
     def test_message_id_from_legacy_unique_args_and_absent(self):
         raw = event("open", nurture_message_id=None, unique_args={"nurture_message_id": 7})
         assert sendgrid.normalise([raw]).events[0].our_message_id == 7
-        assert sendgrid.normalise([event("open", nurture_message_id="x")]).events[0].our_message_id is None
+        assert (
+            sendgrid.normalise([event("open", nurture_message_id="x")]).events[0].our_message_id
+            is None
+        )
 
 
 class TestRefused:
@@ -133,7 +141,9 @@ class TestRefused:
             parse(BODY.replace(b"ada", b"eve").replace(b"Ada", b"Eve"), headers=signed(BODY))
 
     def test_unsigned_request(self):
-        with pytest.raises(WebhookUnauthorized, match="missing X-Twilio-Email-Event-Webhook-Signature"):
+        with pytest.raises(
+            WebhookUnauthorized, match="missing X-Twilio-Email-Event-Webhook-Signature"
+        ):
             parse(headers={})
 
     def test_signature_not_base64(self):
