@@ -135,7 +135,8 @@ def retry_after(response: httpx.Response) -> float | None:
     when = _http_date(value)
     if when is None:
         return None
-    now = _http_date(response.headers.get("Date", "")) or datetime.now(UTC)
+    dates = [d for d in map(_http_date, response.headers.get_list("Date")) if d is not None]
+    now = dates[0] if dates else datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 

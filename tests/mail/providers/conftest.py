@@ -1,9 +1,12 @@
 """Fixtures for provider tests: outgoing emails, real SMTP servers (aiosmtpd) on free ports,
 a self-signed certificate for STARTTLS, and a scripted raw-socket SMTP peer for the failures
-a well-behaved server never produces."""
+a well-behaved server never produces. For the HTTP providers: each one made against a local
+server (``http_provider``; pytest-httpserver's ``httpserver`` plays the provider), and a raw
+socket peer that takes a request and never answers (``http_peer``)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import ssl
@@ -20,6 +23,14 @@ from aiosmtpd.controller import Controller
 from nurture.core.funnel import Sender
 from nurture.mail import RenderedEmail
 from nurture.mail.message import OutgoingEmail, build_message, unsubscribe_links
+from nurture.mail.providers import (
+    MailgunProvider,
+    PostmarkProvider,
+    ResendProvider,
+    SendGridProvider,
+    SesProvider,
+)
+from nurture.mail.providers._http import HttpProvider
 
 SENDER = Sender(
     from_address="maya@lumen-analytics.example",
@@ -169,6 +180,139 @@ def scripted_peer() -> Iterator[Callable[[bytes | None], ScriptedPeer]]:
 
     def start(after_data: bytes | None) -> ScriptedPeer:
         peers.append(ScriptedPeer(after_data))
+        return peers[-1]
+
+    yield start
+    for peer in peers:
+        peer.close()
+
+
+# --------------------------------------------------------------------------- HTTP providers
+
+MAILGUN_DOMAIN = "mg.lumen-analytics.example"
+SES_REGION = "eu-west-1"
+SES_KEY_ID, SES_SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+
+def _sendgrid(url: str, timeout: float) -> HttpProvider:
+    return SendGridProvider("SG.test-key", base_url=url, timeout=timeout)
+
+
+def _mailgun(url: str, timeout: float) -> HttpProvider:
+    return MailgunProvider("key-test", MAILGUN_DOMAIN, base_url=url, timeout=timeout)
+
+
+def _postmark(url: str, timeout: float) -> HttpProvider:
+    return PostmarkProvider("server-token-test", base_url=url, timeout=timeout)
+
+
+def _ses(url: str, timeout: float) -> HttpProvider:
+    return SesProvider(
+        SES_REGION,
+        SES_KEY_ID,
+        SES_SECRET,
+        configuration_set="nurture-events",
+        base_url=url,
+        timeout=timeout,
+    )
+
+
+def _resend(url: str, timeout: float) -> HttpProvider:
+    return ResendProvider("re_test_key", base_url=url, timeout=timeout)
+
+
+# name -> (the path the provider posts to, how to make one against a base URL)
+HTTP_PROVIDERS: dict[str, tuple[str, Callable[[str, float], HttpProvider]]] = {
+    "sendgrid": ("/v3/mail/send", _sendgrid),
+    "mailgun": (f"/v3/{MAILGUN_DOMAIN}/messages.mime", _mailgun),
+    "postmark": ("/email", _postmark),
+    "ses": ("/v2/email/outbound-emails", _ses),
+    "resend": ("/emails", _resend),
+}
+
+
+@pytest.fixture
+def http_provider() -> Iterator[Callable[..., HttpProvider]]:
+    """http_provider(name, base_url, timeout=5.0): a provider of that name, closed after."""
+    made: list[HttpProvider] = []
+
+    def make(name: str, base_url: str, timeout: float = 5.0) -> HttpProvider:
+        made.append(HTTP_PROVIDERS[name][1](base_url.rstrip("/"), timeout))
+        return made[-1]
+
+    yield make
+    for provider in made:
+        provider.close()
+
+
+class HttpPeer:
+    """Takes HTTP requests on a raw socket. With ``reply`` it sends those bytes as they are
+    (headers no server library would let through unchanged); else it never answers: with
+    ``hang_up`` it closes the connection after the request, otherwise it stays silent."""
+
+    def __init__(self, hang_up: bool, reply: bytes | None = None) -> None:
+        self.hang_up = hang_up
+        self.reply = reply
+        self.requests: list[bytes] = []
+        self._open: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)  # wakes up to notice close()
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.requests.append(_read_request(conn))
+            if self.reply is not None:
+                conn.sendall(self.reply)
+            if self.hang_up or self.reply is not None:
+                conn.close()
+            else:
+                self._open.append(conn)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._listener.close()
+        for conn in self._open:
+            conn.close()
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    """Headers, then Content-Length bytes of body: all the client sends."""
+    conn.settimeout(10)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    match = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    length = int(match[1]) if match else 0
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+@pytest.fixture
+def http_peer() -> Iterator[Callable[..., HttpPeer]]:
+    """http_peer(hang_up=False, reply=None): a raw HTTP peer (see HttpPeer)."""
+    peers: list[HttpPeer] = []
+
+    def start(hang_up: bool = False, reply: bytes | None = None) -> HttpPeer:
+        peers.append(HttpPeer(hang_up, reply))
         return peers[-1]
 
     yield start
