@@ -6,6 +6,7 @@ import hmac
 import json
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -19,14 +20,16 @@ TS = int(NOW.timestamp())
 KEY = secrets.token_hex(16)
 
 
-def body(event_data: dict, timestamp: int = TS, key: str = KEY, token: str | None = None) -> bytes:
+def body(
+    event_data: dict[str, Any], timestamp: int = TS, key: str = KEY, token: str | None = None
+) -> bytes:
     token = token or secrets.token_hex(25)
     digest = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
     signature = {"timestamp": str(timestamp), "token": token, "signature": digest}
     return json.dumps({"signature": signature, "event-data": event_data}).encode()
 
 
-def event(kind: str, **fields) -> dict:
+def event(kind: str, **fields) -> dict[str, Any]:
     base = {
         "event": kind,
         "id": f"G9Bn5sl1TC6nu79C8C0bwg-{kind}",
@@ -52,7 +55,7 @@ def parse(raw: bytes, tokens: MemoryTokenCache | None = None):
     return mailgun.parse(raw, {}, NOW, signing_key=KEY, tokens=tokens or MemoryTokenCache())
 
 
-def one(event_data: dict):
+def one(event_data: dict[str, Any]):
     (result,) = parse(body(event_data)).events
     return result
 

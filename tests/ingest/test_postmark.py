@@ -4,6 +4,7 @@ authenticated with HTTP Basic credentials from the webhook URL."""
 import base64
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 AUTH = "postmark:s3cret-pass"
 
 
-def basic(credentials: str = AUTH) -> dict:
+def basic(credentials: str = AUTH) -> dict[str, Any]:
     return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
 
 
@@ -78,12 +79,12 @@ SUBSCRIPTION = COMMON | {
 }
 
 
-def parse(event: dict | bytes, headers: dict | None = None):
+def parse(event: dict[str, Any] | bytes, headers: dict[str, Any] | None = None):
     raw = event if isinstance(event, bytes) else json.dumps(event).encode()
     return postmark.parse(raw, basic() if headers is None else headers, NOW, auth=AUTH)
 
 
-def one(event: dict):
+def one(event: dict[str, Any]):
     (result,) = parse(event).events
     return result
 

@@ -7,6 +7,7 @@ import hmac
 import json
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def sign(raw: bytes, msg_id: str, timestamp: int, key: bytes = RAW_KEY) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def headers(raw: bytes, msg_id: str = "msg_2bQ9xq", timestamp: int = TS, **kw) -> dict:
+def headers(raw: bytes, msg_id: str = "msg_2bQ9xq", timestamp: int = TS, **kw) -> dict[str, Any]:
     return {
         "svix-id": msg_id,
         "svix-timestamp": str(timestamp),
@@ -33,7 +34,7 @@ def headers(raw: bytes, msg_id: str = "msg_2bQ9xq", timestamp: int = TS, **kw) -
     }
 
 
-def event(kind: str, **data) -> dict:
+def event(kind: str, **data) -> dict[str, Any]:
     base = {
         "created_at": "2026-03-02T11:59:00.000Z",
         "email_id": "56761188-7520-42d8-8898-ff6fc54ce618",
@@ -45,12 +46,12 @@ def event(kind: str, **data) -> dict:
     return {"type": kind, "created_at": "2026-03-02T11:59:30.000Z", "data": base | data}
 
 
-def parse(payload: dict | bytes, hdrs: dict | None = None):
+def parse(payload: dict[str, Any] | bytes, hdrs: dict[str, Any] | None = None):
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return resend.parse(raw, headers(raw) if hdrs is None else hdrs, NOW, secret=SECRET)
 
 
-def one(payload: dict):
+def one(payload: dict[str, Any]):
     (result,) = parse(payload).events
     return result
 

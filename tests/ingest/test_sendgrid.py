@@ -4,6 +4,7 @@ here, as SendGrid signs them (ECDSA/SHA-256 over timestamp + body, base64 DER)."
 import base64
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,7 +25,9 @@ PUBLIC = base64.b64encode(
 ).decode()
 
 
-def signed(body: bytes, timestamp: int = TS, key: ec.EllipticCurvePrivateKey = KEY) -> dict:
+def signed(
+    body: bytes, timestamp: int = TS, key: ec.EllipticCurvePrivateKey = KEY
+) -> dict[str, Any]:
     signature = key.sign(str(timestamp).encode() + body, ec.ECDSA(hashes.SHA256()))
     return {
         "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
@@ -32,7 +35,7 @@ def signed(body: bytes, timestamp: int = TS, key: ec.EllipticCurvePrivateKey = K
     }
 
 
-def event(kind: str, **fields) -> dict:
+def event(kind: str, **fields) -> dict[str, Any]:
     base = {
         "email": "Ada@Example.com",
         "timestamp": TS - 60,
@@ -70,7 +73,7 @@ BATCH = [
 BODY = json.dumps(BATCH).encode()
 
 
-def parse(body: bytes = BODY, headers: dict | None = None, now: datetime = NOW):
+def parse(body: bytes = BODY, headers: dict[str, Any] | None = None, now: datetime = NOW):
     headers = signed(body) if headers is None else headers
     return sendgrid.parse(body, headers, now, public_key=PUBLIC)
 

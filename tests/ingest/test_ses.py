@@ -7,6 +7,7 @@ import base64
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -38,7 +39,9 @@ NOTIFICATION_ORDER = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn"
 CONFIRM_ORDER = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
 
 
-def sign(message: dict, version: str = "2", key: rsa.RSAPrivateKey = KEY) -> dict:
+def sign(
+    message: dict[str, Any], version: str = "2", key: rsa.RSAPrivateKey = KEY
+) -> dict[str, Any]:
     order = NOTIFICATION_ORDER if message["Type"] == "Notification" else CONFIRM_ORDER
     text = "".join(f"{k}\n{message[k]}\n" for k in order if k in message)
     algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
@@ -60,7 +63,7 @@ def certs(httpserver):
     return SnsCertificates("^" + re.escape(httpserver.url_for("/")))
 
 
-def notification(ses_event: dict, cert_url: str, version: str = "2", **fields) -> bytes:
+def notification(ses_event: dict[str, Any], cert_url: str, version: str = "2", **fields) -> bytes:
     message = {
         "Type": "Notification",
         "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
@@ -88,7 +91,9 @@ MAIL = {
 }
 
 
-def ses_event(kind: str, detail_key: str | None = None, detail: dict | None = None, **extra):
+def ses_event(
+    kind: str, detail_key: str | None = None, detail: dict[str, Any] | None = None, **extra
+):
     event = {"eventType": kind, "mail": MAIL} | extra
     if detail_key:
         event[detail_key] = detail or {}
