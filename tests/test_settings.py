@@ -47,3 +47,82 @@ def test_api_key_is_generated_once_into_var(monkeypatch, tmp_path):
 def test_configured_api_keys_are_split_on_commas(monkeypatch):
     monkeypatch.setenv("NURTURE_API_KEYS", "one, two")
     assert load_settings().api_key_set == {"one", "two"}
+
+
+@pytest.mark.parametrize(
+    ("provider", "given", "expected"),
+    [
+        ("sendgrid", {}, "NURTURE_SENDGRID_API_KEY is required when NURTURE_PROVIDER=sendgrid"),
+        (
+            "mailgun",
+            {"NURTURE_MAILGUN_API_KEY": "key-1"},
+            "NURTURE_MAILGUN_DOMAIN is required when NURTURE_PROVIDER=mailgun",
+        ),
+        (
+            "postmark",
+            {},
+            "NURTURE_POSTMARK_SERVER_TOKEN is required when NURTURE_PROVIDER=postmark",
+        ),
+        (
+            "ses",
+            {"NURTURE_SES_REGION": "eu-west-1", "NURTURE_SES_ACCESS_KEY_ID": "AKID"},
+            "NURTURE_SES_SECRET_ACCESS_KEY is required when NURTURE_PROVIDER=ses",
+        ),
+        ("resend", {}, "NURTURE_RESEND_API_KEY is required when NURTURE_PROVIDER=resend"),
+    ],
+)
+def test_a_provider_without_its_credentials_stops_at_start_naming_the_variable(
+    monkeypatch, provider, given, expected
+):
+    monkeypatch.setenv("NURTURE_PROVIDER", provider)
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert str(caught.value) == expected
+
+
+def test_every_missing_variable_is_named_at_once(monkeypatch):
+    monkeypatch.setenv("NURTURE_PROVIDER", "ses")
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert str(caught.value) == (
+        "NURTURE_SES_REGION and NURTURE_SES_ACCESS_KEY_ID and NURTURE_SES_SECRET_ACCESS_KEY "
+        "are required when NURTURE_PROVIDER=ses"
+    )
+
+
+def test_a_configured_provider_loads(monkeypatch):
+    monkeypatch.setenv("NURTURE_PROVIDER", "mailgun")
+    monkeypatch.setenv("NURTURE_MAILGUN_API_KEY", "key-1")
+    monkeypatch.setenv("NURTURE_MAILGUN_DOMAIN", "mg.lumen.example")
+    monkeypatch.setenv("NURTURE_MAILGUN_REGION", "eu")
+
+    settings = load_settings()
+
+    assert (settings.provider, settings.mailgun_region) == ("mailgun", "eu")
+    assert settings.http_timeout_seconds == 10.0
+
+
+def test_credentials_of_another_provider_are_not_required(monkeypatch):
+    monkeypatch.setenv("NURTURE_PROVIDER", "smtp")
+    assert load_settings().sendgrid_api_key is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("NURTURE_MAILGUN_REGION", "ap", "NURTURE_MAILGUN_REGION='ap':"),
+        ("NURTURE_SENDGRID_BASE_URL", "api.sendgrid.com", "must start with http://"),
+        ("NURTURE_HTTP_TIMEOUT_SECONDS", "0", "NURTURE_HTTP_TIMEOUT_SECONDS='0':"),
+    ],
+)
+def test_bad_provider_setting_is_one_clear_line(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert expected in str(caught.value) and "\n" not in str(caught.value)

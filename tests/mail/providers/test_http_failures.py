@@ -13,7 +13,7 @@ from tests.mail.providers.conftest import HTTP_PROVIDERS, free_port
 NAMES = sorted(HTTP_PROVIDERS)
 
 
-def path_of(name):
+def path_of(name: str) -> str:
     return HTTP_PROVIDERS[name][0]
 
 

@@ -5,6 +5,8 @@ import email
 from email.policy import default as default_policy
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request
 
 from nurture.errors import ProviderRejected
 from nurture.mail.providers import MailgunProvider
@@ -22,7 +24,7 @@ def accepted(httpserver):
     return httpserver
 
 
-def sent_request(server):
+def sent_request(server: HTTPServer) -> tuple[Request, dict[str, str], bytes]:
     """(request, form fields, the message file's bytes); werkzeug's spooled files closed."""
     [(request, _)] = server.log
     form = dict(request.form)

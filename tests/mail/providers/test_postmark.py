@@ -1,6 +1,10 @@
 """PostmarkProvider against a local server answering like Postmark's /email API."""
 
+from typing import Any
+
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request
 
 from nurture.errors import ProviderRejected
 from nurture.mail.providers import PostmarkProvider
@@ -22,7 +26,7 @@ def accepted(httpserver):
     return httpserver
 
 
-def sent_json(server):
+def sent_json(server: HTTPServer) -> tuple[Request, Any]:
     [(request, _)] = server.log
     return request, request.get_json()
 

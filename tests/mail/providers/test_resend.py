@@ -1,6 +1,10 @@
 """ResendProvider against a local server answering like Resend's /emails API."""
 
+from typing import Any
+
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request
 
 from nurture.errors import ProviderRejected, ProviderUnavailable
 
@@ -13,7 +17,7 @@ def accepted(httpserver):
     return httpserver
 
 
-def sent_json(server):
+def sent_json(server: HTTPServer) -> tuple[Request, Any]:
     [(request, _)] = server.log
     return request, request.get_json()
 

@@ -1,7 +1,10 @@
 """SendGridProvider against a local server answering like the v3 Mail Send API."""
 
+from typing import Any
+
 import pytest
-from werkzeug import Response
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from nurture.errors import ProviderRejected
 
@@ -18,7 +21,7 @@ def accepted(httpserver):
     return httpserver
 
 
-def sent_json(server):
+def sent_json(server: HTTPServer) -> tuple[Request, Any]:
     [(request, _)] = server.log
     return request, request.get_json()
 

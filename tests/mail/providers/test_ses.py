@@ -5,8 +5,11 @@ import base64
 import hashlib
 import hmac
 import re
+from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request
 
 from nurture.errors import ProviderRejected, ProviderUnavailable
 from tests.mail.providers.conftest import SES_KEY_ID, SES_REGION, SES_SECRET
@@ -15,7 +18,9 @@ PATH = "/v2/email/outbound-emails"
 SES_ID = "0102019a5e8f3c2b-7d1e4a90-1b2c-4d5e-8f90-123456789abc-000000"
 
 
-def signature_problem(request, secret=SES_SECRET, region=SES_REGION):
+def signature_problem(
+    request: Request, secret: str = SES_SECRET, region: str = SES_REGION
+) -> str | None:
     """None when the request carries a valid AWS SigV4 signature for SES, else why not."""
     match = re.fullmatch(
         r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
@@ -63,7 +68,7 @@ def accepted(httpserver):
     return httpserver
 
 
-def sent_json(server):
+def sent_json(server: HTTPServer) -> tuple[Request, Any]:
     [(request, _)] = server.log
     return request, request.get_json()
 
