@@ -8,7 +8,8 @@ our headers go in ``Headers`` as ``[{"Name", "Value"}]``. On a broadcast stream 
 manages unsubscribes and writes its own List-Unsubscribe headers unless the account is
 approved to manage its own (docs/providers.md). Postmark answers
 ``{"ErrorCode": 0, "MessageID": "…", …}``; errors are ``{"ErrorCode": n, "Message": "…"}``,
-a refusal of this message being HTTP 422 (e.g. 406, inactive recipient).
+a refusal of this message being HTTP 422 (e.g. 406, inactive recipient); the account-level
+codes 405, 412 and 413 are retried instead.
 
 ``supports_lookup`` is False: Postmark has no idempotency key, and its message search is
 not guaranteed to show a just-accepted message, so it cannot say "certainly not sent".
@@ -25,6 +26,9 @@ from nurture.mail.providers._content import json_parts
 from nurture.mail.providers._http import HttpProvider, accepted_id, json_body, make_client
 
 DEFAULT_BASE_URL = "https://api.postmarkapp.com"
+# ErrorCodes about our account, not this message (not allowed to send, account pending,
+# account may not send): retry once an operator has sorted the account out.
+_ACCOUNT_ERRORS = frozenset({405, 412, 413})
 
 
 class PostmarkProvider(HttpProvider):
@@ -72,3 +76,7 @@ class PostmarkProvider(HttpProvider):
         if not isinstance(body, dict) or not body.get("Message"):
             return None
         return f"{body['Message']} (Postmark error {body.get('ErrorCode')})"
+
+    def retryable(self, response: httpx.Response) -> bool:
+        body = json_body(response)
+        return isinstance(body, dict) and body.get("ErrorCode") in _ACCOUNT_ERRORS

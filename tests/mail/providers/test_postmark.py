@@ -6,7 +6,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
-from nurture.errors import ProviderRejected
+from nurture.errors import ProviderRejected, ProviderUnavailable
 from nurture.mail.providers import PostmarkProvider
 
 POSTMARK_ID = "b7bc2f4a-e38e-4336-af7d-e6c392c2f817"
@@ -92,3 +92,13 @@ def test_an_inactive_recipient_is_refused_with_postmarks_reason(
         caught.value
     )
     assert "Postmark error 406" in str(caught.value)
+
+
+def test_an_account_that_may_not_send_is_retried_not_failed(httpserver, http_provider, outgoing):
+    httpserver.expect_request("/email").respond_with_json(
+        {"ErrorCode": 405, "Message": "Not allowed to send: you have run out of credits."},
+        status=422,
+    )
+
+    with pytest.raises(ProviderUnavailable, match="Postmark error 405"):
+        http_provider("postmark", httpserver.url_for("/")).send(outgoing())
