@@ -18,13 +18,9 @@ log = logging.getLogger(__name__)
 # worker takes on more steps, so mail flows while a large batch is still being stepped.
 @dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="steps", priority=10)
 def run_steps(enrollment_ids: list[int]) -> None:
-    """Run the due steps of each enrollment, each in its own transaction."""
+    """Run the due steps of a chunk of enrollments (one transaction; each alone on error)."""
     rt = get_runtime()
-    for enrollment_id in enrollment_ids:
-        with rt.database.unit_of_work() as uow:
-            sending.run_enrollment(
-                uow.session, uow.jobs, rt.sending(), enrollment_id, rt.clock.now()
-            )
+    sending.run_steps(rt.database, rt.sending(), enrollment_ids, rt.clock.now())
 
 
 @dramatiq.actor(
@@ -32,14 +28,14 @@ def run_steps(enrollment_ids: list[int]) -> None:
     max_retries=delivery.MAX_ATTEMPTS - 1,
     min_backoff=2_000,
     max_backoff=3_600_000,
-    time_limit=60_000,
+    time_limit=120_000,
     queue_name="mail",
 )
-def deliver_message(message_id: int) -> None:
-    """Hand one recorded message to the provider; temporary failures retry with backoff."""
+def deliver_messages(message_ids: list[int]) -> None:
+    """Hand recorded messages to the provider; temporary failures retry with backoff."""
     rt = get_runtime()
     try:
-        delivery.deliver(rt.database, rt.provider, message_id, rt.clock.now())
+        delivery.deliver(rt.database, rt.provider, message_ids, rt.clock.now())
     except delivery.RetryLater as later:
         if later.delay is None:
             raise  # the Retries middleware backs off exponentially, with jitter

@@ -177,6 +177,15 @@ def scheduler(
     reconcile_every_seconds: Annotated[
         float, _seconds("Seconds between two searches for stuck or lost messages")
     ] = _DEFAULTS.reconcile_every.total_seconds(),
+    chunk_size: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=1000,
+            help="Enrollments per run_steps job, and so emails per delivery job: larger "
+            "chunks are faster, smaller ones spread a small backlog over more worker threads",
+        ),
+    ] = _DEFAULTS.chunk,
 ) -> None:
     """Run only the scheduler: claim due enrollments and enqueue them for the workers;
     now and then resolve messages stuck in `sending` and re-enqueue lost deliveries.
@@ -191,6 +200,7 @@ def scheduler(
         stuck_after=timedelta(seconds=reconcile_after_seconds),
         requeue_after=timedelta(seconds=requeue_after_seconds),
         reconcile_every=timedelta(seconds=reconcile_every_seconds),
+        chunk=chunk_size,
     )
     runtime = _runtime()
     loop = Scheduler(runtime.database, runtime.provider, runtime.clock, options)

@@ -16,7 +16,7 @@ import email
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address, BaseHeader, HeaderRegistry
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import EmailPolicy
@@ -25,6 +25,7 @@ from functools import cached_property
 from typing import cast
 
 from nurture.core.funnel import Sender
+from nurture.mail import wire
 from nurture.mail.render import RenderedEmail
 from nurture.mail.tokens import sign_unsubscribe
 
@@ -111,6 +112,40 @@ class OutgoingEmail:
         return parseaddr(str(self.headers["From"]))[1]
 
 
+def encode_message(
+    rendered: RenderedEmail,
+    sender: Sender,
+    to: str,
+    message_id: int,
+    unsubscribe_url: str,
+    unsubscribe_mailto: str,
+    now: datetime,
+) -> bytes:
+    """The message as it goes on the wire: multipart/alternative (text, then HTML; UTF-8,
+    quoted-printable) with our headers. ``now`` must be timezone-aware: it becomes the Date
+    header."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("build_message needs a timezone-aware `now`")
+    for url in (unsubscribe_url, unsubscribe_mailto):
+        if not url.isascii() or re.search(r"[\s<>,]", url):
+            raise ValueError(f"unsubscribe link must be ASCII without spaces or <>,: {url!r}")
+    headers = [
+        wire.header("From", wire.address(sender.from_address, sender.from_name)),
+        wire.header("To", wire.address(to)),
+    ]
+    if sender.reply_to:
+        headers.append(wire.header("Reply-To", wire.address(sender.reply_to)))
+    headers += [
+        wire.unstructured("Subject", rendered.subject),
+        wire.header("Date", wire.date(now)),
+        wire.header("Message-ID", message_id_for(message_id, sender)),
+        wire.header(CORRELATION_HEADER, str(message_id)),
+        wire.urls("List-Unsubscribe", (unsubscribe_url, unsubscribe_mailto)),
+        wire.header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
+    return wire.alternative(headers, rendered.text, rendered.html)
+
+
 def build_message(
     rendered: RenderedEmail,
     sender: Sender,
@@ -120,32 +155,11 @@ def build_message(
     unsubscribe_mailto: str,
     now: datetime,
 ) -> EmailMessage:
-    """multipart/alternative (text, then HTML; UTF-8, quoted-printable) with our headers.
-    ``now`` must be timezone-aware: it becomes the Date header."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("build_message needs a timezone-aware `now`")
-    for url in (unsubscribe_url, unsubscribe_mailto):
-        if not url.isascii() or re.search(r"[\s<>,]", url):
-            raise ValueError(f"unsubscribe link must be ASCII without spaces or <>,: {url!r}")
-    msg = EmailMessage(policy=MAIL_POLICY)
-    msg["From"] = Address(display_name=sender.from_name, addr_spec=sender.from_address)
-    msg["To"] = Address(addr_spec=to)
-    if sender.reply_to:
-        msg["Reply-To"] = Address(addr_spec=sender.reply_to)
-    msg["Subject"] = rendered.subject
-    msg["Date"] = now
-    msg["Message-ID"] = message_id_for(message_id, sender)
-    msg[CORRELATION_HEADER] = str(message_id)
-    msg["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{unsubscribe_mailto}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["MIME-Version"] = "1.0"
-    msg.make_alternative()
-    for subtype, body in (("plain", rendered.text), ("html", rendered.html)):
-        part = EmailMessage(policy=MAIL_POLICY)
-        part.set_content(body, subtype=subtype, charset="utf-8", cte="quoted-printable")
-        del part["MIME-Version"]  # set_content adds it; it belongs on the top level only
-        msg.attach(part)
-    return msg
+    """``encode_message`` parsed back, for previews and tests that look inside."""
+    data = encode_message(
+        rendered, sender, to, message_id, unsubscribe_url, unsubscribe_mailto, now
+    )
+    return cast(EmailMessage, email.message_from_bytes(data, policy=MAIL_POLICY))
 
 
 def unsubscribe_links(

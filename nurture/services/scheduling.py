@@ -3,7 +3,7 @@
 It holds no state of its own: due work is found in the database every tick (DESIGN
 invariant 1), claims are leases, and any number of schedulers may run at once. Work the
 broker lost is found again the same way: an enrollment whose run_steps message vanished is
-due again when its lease expires, a message whose deliver_message job vanished is handed
+due again when its lease expires, a message whose deliver_messages job vanished is handed
 out again after ``requeue_after``.
 """
 
@@ -34,7 +34,7 @@ class SchedulerOptions:
     reconcile_every: timedelta = timedelta(minutes=1)
     stuck_after: timedelta = timedelta(minutes=10)  # in `sending` this long = worker died
     # In `queued` this long with no attempt = its job was lost. Longer than the
-    # deliver_message actor's longest backoff (1 h), so a pending retry is not run early.
+    # deliver_messages actor's longest backoff (1 h), so a pending retry is not run early.
     requeue_after: timedelta = timedelta(hours=2)
 
 

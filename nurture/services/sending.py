@@ -1,23 +1,26 @@
-"""Running an enrollment's due steps: guards, stepping, and recording each email to send.
+"""Running due steps: guards, stepping, and recording each email to send.
 
-Everything here happens in the caller's transaction, with the lead's row locked. A send is
-recorded as a ``queued`` message row (unique per enrollment, step and occurrence) and the
-``deliver_message`` job is enqueued for after commit: the provider is never called inside
-the transaction, and a crash can never send a step twice (DESIGN invariant 3).
+A chunk of enrollments (one ``run_steps`` job) is run in one transaction with the leads'
+rows locked: the facts are loaded once (``step_batch``), each enrollment is stepped by the
+pure core, and the emails are recorded together (``outgoing``) as ``queued`` message rows,
+unique per enrollment, step and occurrence. The ``deliver_messages`` job is enqueued for
+after commit: the provider is never called inside the transaction, and a crash can never
+send a step twice (DESIGN invariant 3). If the chunk fails as a whole, each enrollment is
+run again on its own, so one that cannot run does not hold up the others.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Sequence as Ids
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nurture.core.caps import cap_release
 from nurture.core.funnel import Funnel
-from nurture.core.sequence import Sequence, Step
+from nurture.core.sequence import Sequence
 from nurture.core.stepping import (
     AwaitUntil,
     Finish,
@@ -28,13 +31,13 @@ from nurture.core.stepping import (
     goal_reached,
 )
 from nurture.core.windows import next_send_time
-from nurture.errors import TemplateError
-from nurture.mail.context import Links, RenderContext
-from nurture.mail.message import build_message, unsubscribe_links
-from nurture.mail.render import Renderer
-from nurture.services.situation import profile_of, recent_sends, situation_of, zone_of
-from nurture.services.uow import Jobs
-from nurture.store.models import Account, Enrollment, Lead, Message
+from nurture.services.outgoing import PendingSend, Sending, record_sends
+from nurture.services.situation import zone_of
+from nurture.services.step_batch import Chunk, load_chunk
+from nurture.services.uow import Database, Jobs
+from nurture.store.models import Enrollment, Lead
+
+__all__ = ["Sending", "run_enrollment", "run_enrollments", "run_steps"]
 
 log = logging.getLogger(__name__)
 
@@ -42,41 +45,79 @@ LIVE = (Status.ACTIVE.value, Status.WAITING_FOR_EVENT.value)
 MAX_HOPS = 50  # decisions applied in one run; a validated funnel needs far fewer
 
 
-@dataclass(frozen=True)
-class Sending:
-    """What running steps needs besides the session: the live funnel and its renderer."""
+def run_steps(
+    database: Database, sending: Sending, enrollment_ids: Ids[int], now: datetime
+) -> dict[int, str]:
+    """Run a chunk in one transaction; if that fails, each enrollment in its own, and raise
+    the first error after the others have run (the job is retried; what ran is not due)."""
+    try:
+        with database.unit_of_work() as uow:
+            return run_enrollments(uow.session, uow.jobs, sending, enrollment_ids, now)
+    except Exception:
+        if len(enrollment_ids) <= 1:
+            raise
+        log.exception("a chunk of %d enrollments failed; running each alone", len(enrollment_ids))
+    outcomes: dict[int, str] = {}
+    first_error: Exception | None = None
+    for enrollment_id in enrollment_ids:
+        try:
+            with database.unit_of_work() as uow:
+                outcomes.update(
+                    run_enrollments(uow.session, uow.jobs, sending, [enrollment_id], now)
+                )
+        except Exception as exc:
+            log.exception("enrollment %s failed", enrollment_id)
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return outcomes
 
-    funnel: Funnel
-    renderer: Renderer
-    base_url: str
-    signing_key: bytes
+
+def run_enrollments(
+    session: Session, jobs: Jobs, sending: Sending, enrollment_ids: Ids[int], now: datetime
+) -> dict[int, str]:
+    """Run the due steps of each enrollment; return what happened to each (for logs and
+    tests): "missing", "ended", "not due", "sent", "waiting", "deferred", "exited: …"..."""
+    funnel = sending.funnel
+    chunk = load_chunk(session, enrollment_ids, now, funnel.frequency_cap.period)
+    outcomes = dict.fromkeys(enrollment_ids, "missing")
+    pending: list[PendingSend] = []
+    for enrollment in chunk.enrollments:
+        lead = chunk.leads[enrollment.lead_id]
+        outcomes[enrollment.id] = _run_one(chunk, funnel, lead, enrollment, now, pending)
+    queued = record_sends(session, sending, pending, now)
+    if queued:
+        jobs.enqueue("deliver_messages", queued)
+    return outcomes
 
 
 def run_enrollment(
     session: Session, jobs: Jobs, sending: Sending, enrollment_id: int, now: datetime
 ) -> str:
-    """Run the enrollment's due steps; return what happened, for logs and tests."""
-    found = session.get(Enrollment, enrollment_id)
-    if found is None:
-        return "missing"
-    lead = session.get(Lead, found.lead_id, with_for_update=True)
-    enrollment = session.get(
-        Enrollment, enrollment_id, with_for_update=True, populate_existing=True
-    )
-    assert lead is not None and enrollment is not None  # foreign key
+    """One enrollment's due steps (a chunk of one); what happened."""
+    return run_enrollments(session, jobs, sending, [enrollment_id], now)[enrollment_id]
+
+
+def _run_one(
+    chunk: Chunk,
+    funnel: Funnel,
+    lead: Lead,
+    enrollment: Enrollment,
+    now: datetime,
+    pending: list[PendingSend],
+) -> str:
     enrollment.claimed_until = None
     if enrollment.status not in LIVE:
         return "ended"
     if enrollment.next_run_at is None or enrollment.next_run_at > now:
         return "not due"
-    funnel = sending.funnel
     sequence = funnel.sequences.get(enrollment.sequence_id)
     reason = _guard(lead, enrollment, sequence)
     if reason:
         _finish(enrollment, Status.EXITED, reason, now)
         return f"exited: {reason}"
     assert sequence is not None
-    seen = situation_of(session, funnel, lead, enrollment, now)  # events cannot change here
+    seen = chunk.situation(funnel, lead, enrollment, now)  # events cannot change here
     if lead.stage not in sequence.stages:  # promoted (a goal) or moved out: stop at once
         goal = goal_reached(sequence, seen)
         status, why = (Status.COMPLETED, goal) if goal else (Status.EXITED, "stage changed")
@@ -101,15 +142,15 @@ def run_enrollment(
             return "waiting for event"
         if sent_one:
             return "sent"  # the next email is due now: the next run applies window and cap
-        deferred = _defer_until(session, funnel, lead, now)
+        deferred = _defer_until(chunk, funnel, lead, now)
         if deferred is not None:
             enrollment.next_run_at = deferred
             enrollment.updated_at = now
             return "deferred"
-        _record_send(session, jobs, sending, lead, enrollment, sequence, decision, now)
+        pending.append(_pending(chunk, lead, enrollment, sequence, decision))
         _move(enrollment, decision.then, now, now)
         sent_one = True
-    raise RuntimeError(f"enrollment {enrollment_id}: no wait after {MAX_HOPS} steps")
+    raise RuntimeError(f"enrollment {enrollment.id}: no wait after {MAX_HOPS} steps")
 
 
 def _guard(lead: Lead, enrollment: Enrollment, sequence: Sequence | None) -> str | None:
@@ -123,80 +164,30 @@ def _guard(lead: Lead, enrollment: Enrollment, sequence: Sequence | None) -> str
     return None
 
 
-def _defer_until(session: Session, funnel: Funnel, lead: Lead, now: datetime) -> datetime | None:
+def _defer_until(chunk: Chunk, funnel: Funnel, lead: Lead, now: datetime) -> datetime | None:
     """Outside the lead's send window, or over the frequency cap: when to try again."""
     opening = next_send_time(funnel.send_window, zone_of(lead.time_zone), now)
     if opening > now:
         return opening
-    cap = funnel.frequency_cap
-    release = cap_release(cap, recent_sends(session, lead.id, now, cap.period), now)
+    release = cap_release(funnel.frequency_cap, chunk.recent_sends(lead.id), now)
     if release is None:
         return None
     return next_send_time(funnel.send_window, zone_of(lead.time_zone), release)
 
 
-def _record_send(
-    session: Session,
-    jobs: Jobs,
-    sending: Sending,
-    lead: Lead,
-    enrollment: Enrollment,
-    sequence: Sequence,
-    decision: SendNow,
-    now: datetime,
-) -> None:
-    step: Step = decision.step
-    occurrence = 1 + (
-        session.scalar(
-            select(func.count()).where(
-                Message.enrollment_id == enrollment.id, Message.step_id == step.id
-            )
-        )
-        or 0
-    )
-    message = Message(
-        enrollment_id=enrollment.id,
-        lead_id=lead.id,
-        sequence_id=sequence.id,
+def _pending(
+    chunk: Chunk, lead: Lead, enrollment: Enrollment, sequence: Sequence, decision: SendNow
+) -> PendingSend:
+    step = decision.step
+    return PendingSend(
+        lead=lead,
+        account=chunk.account(lead),
+        enrollment=enrollment,
+        sequence=sequence,
         step_id=step.id,
-        occurrence=occurrence,
-        config_version=sending.funnel.version,
-        to_address=lead.email,
-        subject=decision.send.subject[:500],
-        status="queued",
-        attempts=0,
-        created_at=now,
-        updated_at=now,
+        send=decision.send,
+        occurrence=chunk.occurrence(enrollment.id, step.id),
     )
-    session.add(message)
-    session.flush()  # the row id goes into Message-ID and the unsubscribe token
-    sender = sending.funnel.sender
-    https_url, mailto = unsubscribe_links(
-        sending.base_url, lead.id, message.id, sending.signing_key, sender
-    )
-    preferences = https_url.replace("/u/", "/p/", 1)
-    account = session.get(Account, lead.account_id) if lead.account_id else None
-    context = RenderContext.for_step(
-        profile_of(lead),
-        sequence,
-        step.id,
-        Links(unsubscribe_url=https_url, preferences_url=preferences),
-        account_name=account.name if account else None,
-        account_domain=account.domain if account else None,
-    )
-    try:
-        rendered = sending.renderer.render(decision.send, context)
-    except TemplateError as exc:  # data-dependent (a lead lacking an attribute): record it
-        log.warning(
-            "step %s/%s failed to render for lead %s: %s", sequence.id, step.id, lead.id, exc
-        )
-        message.status = "failed"
-        message.error = f"render: {exc}"
-        return
-    message.subject = rendered.subject[:500]
-    mime = build_message(rendered, sender, lead.email, message.id, https_url, mailto, now)
-    message.mime = mime.as_bytes()
-    jobs.enqueue("deliver_message", message.id)
 
 
 def _move(enrollment: Enrollment, step_id: str | None, run_at: datetime, now: datetime) -> None:

@@ -140,10 +140,12 @@ class Rig:
         )
         return env
 
-    def start_worker(self, threads: int = 4) -> Proc:
+    def start_worker(self, threads: int = 4, queues: tuple[str, ...] = ()) -> Proc:
+        """A ``dramatiq workers`` process; only the given queues if any ("steps", "mail")."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "dramatiq", "workers"]
         argv += ["--processes", "1", "--threads", str(threads)]
+        argv += ["--queues", *queues] if queues else []
         return self.processes.start("worker", argv, self.env(), self.var_dir)
 
     def start_scheduler(
@@ -152,6 +154,7 @@ class Rig:
         reconcile_after: float = 3,
         requeue_after: float = 20,
         reconcile_every: float = 1,
+        chunk: int = 50,
     ) -> Proc:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         # requeue_after exceeds the time these tests' backlogs take to drain: a job that is
@@ -159,7 +162,7 @@ class Rig:
         argv = [sys.executable, "-m", "nurture.cli", "scheduler"]
         argv += ["--lease-seconds", str(lease), "--reconcile-after-seconds", str(reconcile_after)]
         argv += ["--requeue-after-seconds", str(requeue_after)]
-        argv += ["--reconcile-every-seconds", str(reconcile_every)]
+        argv += ["--reconcile-every-seconds", str(reconcile_every), "--chunk-size", str(chunk)]
         return self.processes.start("scheduler", argv, self.env(), self.var_dir)
 
     def add_leads(self, count: int) -> None:

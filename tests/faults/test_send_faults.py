@@ -151,15 +151,25 @@ def test_two_schedulers_at_once_send_each_step_once(rig):
 def test_redis_restarted_mid_run_loses_nothing(rig):
     leads = 200
     rig.add_leads(leads)
-    rig.start_worker(threads=WORKER_THREADS)
-    scheduler = rig.start_scheduler(requeue_after=10)
+    # Steps first, alone, in small chunks: 40 delivery jobs wait in Redis, then a mail
+    # worker starts on them; Redis dies while most are still waiting there.
+    scheduler = rig.start_scheduler(requeue_after=10, chunk=5)
+    rig.start_worker(threads=WORKER_THREADS, queues=("steps",))
     wait_until(
-        lambda: welcomes(rig) >= 20 and rig.statuses()["queued"] >= 50,
+        lambda: rig.statuses()["queued"] >= leads,
         timeout=RECOVERY_TIMEOUT,
-        what="emails going out with deliveries still queued in Redis",
+        what="every welcome recorded (nothing delivered: no mail worker yet)",
         processes=rig.processes,
         state=rig.state,
-        every=0.05,
+    )
+    rig.start_worker(threads=WORKER_THREADS, queues=("mail",))
+    wait_until(
+        lambda: welcomes(rig) >= 10,
+        timeout=RECOVERY_TIMEOUT,
+        what="the first emails going out",
+        processes=rig.processes,
+        state=rig.state,
+        every=0.02,
     )
 
     rig.redis.kill()  # every queued job and every delayed retry is gone

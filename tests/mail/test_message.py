@@ -13,6 +13,7 @@ from nurture.mail import RenderedEmail
 from nurture.mail.message import (
     OutgoingEmail,
     build_message,
+    encode_message,
     header_message_id,
     unsubscribe_links,
 )
@@ -186,3 +187,51 @@ class TestOutgoingEmail:
         email_ = OutgoingEmail(1001, "nurture-1001", "jordan@northwind.example", build())
 
         assert email_.idempotency_key == "nurture-1001"
+
+
+class TestWireFormat:
+    """The bytes are written directly (not through EmailMessage): edge cases of headers."""
+
+    def raw(self, subject: str, sender: Sender = SENDER) -> bytes:
+        https_url, mailto = unsubscribe_links("https://nurture.test", 42, 7, KEY, sender)
+        rendered = RenderedEmail(subject, "", "<p>Hi</p>", "Hi\n")
+        return encode_message(rendered, sender, "jo@northwind.example", 7, https_url, mailto, NOW)
+
+    def test_a_long_ascii_subject_is_folded_between_words_and_reads_back_whole(self):
+        subject = " ".join(["dashboards"] * 20)
+
+        raw = self.raw(subject)
+
+        head = raw.split(b"\r\n\r\n", 1)[0]
+        assert all(len(line) <= 78 for line in head.split(b"\r\n") if b"<" not in line)
+        assert parsed_bytes(raw)["Subject"] == subject
+
+    def test_a_line_break_in_a_subject_cannot_add_a_header(self):
+        raw = self.raw("Hello\r\nBcc: victim@example.com")
+
+        message = parsed_bytes(raw)
+        assert "Bcc" not in message
+        assert message["Subject"] == "Hello Bcc: victim@example.com"
+
+    def test_text_that_looks_like_an_encoded_word_is_itself_encoded(self):
+        assert parsed_bytes(self.raw("=?utf-8?q?x?= literally"))["Subject"] == (
+            "=?utf-8?q?x?= literally"
+        )
+
+    def test_a_non_ascii_display_name_is_encoded_and_reads_back(self):
+        sender = Sender("maya@lumen.example", "Maÿa Chén", None, "548 Market St")
+
+        from_ = parsed_bytes(self.raw("Hi", sender))["From"].addresses[0]
+
+        assert (from_.display_name, from_.addr_spec) == ("Maÿa Chén", "maya@lumen.example")
+
+    def test_each_message_has_its_own_boundary(self):
+        assert (
+            self.raw("Hi").split(b"boundary=")[1][:40] != self.raw("Hi").split(b"boundary=")[1][:40]
+        )
+
+
+def parsed_bytes(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message

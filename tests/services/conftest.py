@@ -39,14 +39,14 @@ class Loop:
     def run_job(self, job: Job) -> None:
         rt = self.runtime
         if job.actor == "run_steps":
-            for enrollment_id in job.args[0]:  # type: ignore[attr-defined]
-                with rt.database.unit_of_work() as uow:
-                    sending.run_enrollment(
-                        uow.session, uow.jobs, rt.sending(), enrollment_id, self.clock.now()
-                    )
-        elif job.actor == "deliver_message":
+            ids = job.args[0]
+            assert isinstance(ids, list)
+            sending.run_steps(rt.database, rt.sending(), ids, self.clock.now())
+        elif job.actor == "deliver_messages":
+            ids = job.args[0]
+            assert isinstance(ids, list)
             try:
-                delivery.deliver(rt.database, rt.provider, int(job.args[0]), self.clock.now())
+                delivery.deliver(rt.database, rt.provider, ids, self.clock.now())
             except delivery.RetryLater:
                 self.retries.append(job)
         else:

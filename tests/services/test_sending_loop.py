@@ -127,7 +127,7 @@ class TestGuards:
         loop.update_lead(lead_id, contact_status="unsubscribed")
         [queued] = loop.messages(lead_id)
 
-        loop.run_job(Job("deliver_message", (queued.id,)))
+        loop.run_job(Job("deliver_messages", ([queued.id],)))
         assert loop.provider.sent == []
         assert loop.messages(lead_id)[0].status == "cancelled"
 
@@ -211,7 +211,7 @@ class TestNeverTwice:
 
 
 class TestLostJobs:
-    """The broker may lose a deliver_message job (Redis restarted, a worker killed between
+    """The broker may lose a deliver_messages job (Redis restarted, a worker killed between
     commit and enqueue): the row stays ``queued`` and the scheduler hands it out again."""
 
     def lose_the_delivery(self, loop):
@@ -241,7 +241,7 @@ class TestLostJobs:
         loop.clock.advance(SchedulerOptions().requeue_after + timedelta(seconds=1))
         reconcile_tick(loop.database, loop.provider, loop.clock, SchedulerOptions())
 
-        loop.run_job(Job("deliver_message", (message.id,)))  # the "lost" job was only late
+        loop.run_job(Job("deliver_messages", ([message.id],)))  # the "lost" job was only late
 
         assert len(loop.provider.sent) == 1
 

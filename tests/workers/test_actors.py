@@ -1,5 +1,5 @@
 """The real actors on the in-process broker, with worker threads, as `nurture run` uses them:
-enqueue after commit, run_steps -> deliver_message -> provider, retries with Retry-After."""
+enqueue after commit, run_steps -> deliver_messages -> provider, retries with Retry-After."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_a_tick_sends_each_due_lead_its_welcome_through_the_actors(engine_on_bro
 
     claimed = tick(runtime.database, runtime.clock, SchedulerOptions(chunk=7))
     drain()
-    drain()  # run_steps enqueued deliver_message jobs after its commits
+    drain()  # run_steps enqueued deliver_messages jobs after its commits
 
     assert claimed == 30
     assert len(provider.sent) == 30
