@@ -74,6 +74,8 @@ class Lead(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=json_default)
     stage: Mapped[str] = mapped_column(String(40))
     contact_status: Mapped[str] = mapped_column(String(20), default="active")
+    # No marketing email before this time (the lead asked for a pause); None: not paused.
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
