@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -93,13 +94,20 @@ def utm(context: Context, url: str, content: str | None = None) -> str:
     sequence id) and utm_content (the step id, or ``content``); parameters already in the
     URL win."""
     sequence, step = context.get("sequence"), context.get("step")
+    campaign = str(_field(sequence, "id") or "")
+    return _tagged(str(url), campaign, str(content or _field(step, "id") or ""))
+
+
+@lru_cache(maxsize=4096)
+def _tagged(url: str, campaign: str, content: str) -> str:
+    """The same few links recur in every email of a step: computed once each."""
     tags = {
         "utm_source": "nurture",
         "utm_medium": "email",
-        "utm_campaign": _field(sequence, "id") or "",
-        "utm_content": content or _field(step, "id") or "",
+        "utm_campaign": campaign,
+        "utm_content": content,
     }
-    parts = urlsplit(str(url))
+    parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     present = {key for key, _ in query}
     query += [(key, str(value)) for key, value in tags.items() if key not in present and value]
@@ -125,6 +133,7 @@ def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
         ),
         finalize=_finalize,
         keep_trailing_newline=True,
+        auto_reload=False,  # no stat() per render: a changed funnel gets a new environment
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -1,9 +1,10 @@
-"""Recording the emails a chunk of enrollments decided to send: message rows, then content.
+"""Recording the emails a chunk of enrollments decided to send, as message rows.
 
-The rows go in first, in one multi-row INSERT, because each email's Message-ID and
-unsubscribe token carry its row id; the rendered MIME follows in one batched UPDATE. All of
-it is in the caller's transaction, so the rows (unique per enrollment, step and occurrence)
-and the enrollments' moves commit together or not at all (DESIGN invariant 3).
+Each email's Message-ID and unsubscribe token carry its row id, so the ids are reserved
+first (``store.ids``), the emails rendered, and the complete rows written in one multi-row
+INSERT. All of it is in the caller's transaction, so the rows (unique per enrollment, step
+and occurrence) and the enrollments' moves commit together or not at all (DESIGN
+invariant 3).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
@@ -23,6 +24,7 @@ from nurture.mail.context import Links, RenderContext
 from nurture.mail.message import encode_message, unsubscribe_links
 from nurture.mail.render import Renderer
 from nurture.services.situation import profile_of
+from nurture.store.ids import reserve_message_ids
 from nurture.store.models import Account, Enrollment, Lead, Message
 
 log = logging.getLogger(__name__)
@@ -61,14 +63,13 @@ def record_sends(
     attribute the template needs) is recorded ``failed`` with the reason, not delivered."""
     if not pending:
         return []
-    rows = [_row(sending.funnel.version, p, now) for p in pending]
-    statement = insert(Message).returning(Message.id, sort_by_parameter_order=True)
-    ids = list(session.scalars(statement, rows))
-    contents = [
-        _content(sending, p, message_id, now) for p, message_id in zip(pending, ids, strict=True)
+    ids = reserve_message_ids(session, len(pending))
+    rows = [
+        _row(sending.funnel.version, p, now) | _content(sending, p, message_id, now)
+        for p, message_id in zip(pending, ids, strict=True)
     ]
-    session.execute(update(Message), contents)
-    return [c["id"] for c in contents if c["status"] == "queued"]
+    session.execute(insert(Message), rows)
+    return [row["id"] for row in rows if row["status"] == "queued"]
 
 
 def _row(version: str, p: PendingSend, now: datetime) -> dict[str, Any]:
@@ -80,8 +81,6 @@ def _row(version: str, p: PendingSend, now: datetime) -> dict[str, Any]:
         "occurrence": p.occurrence,
         "config_version": version,
         "to_address": p.lead.email,
-        "subject": p.send.subject[:SUBJECT_MAX],
-        "status": "queued",
         "attempts": 0,
         "created_at": now,
         "updated_at": now,
