@@ -76,6 +76,9 @@ class Lead(Base):
     contact_status: Mapped[str] = mapped_column(String(20), default="active")
     # No marketing email before this time (the lead asked for a pause); None: not paused.
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When contact_status last changed; a provider event that happened before it (a late
+    # retry) must not change the status again (DESIGN: provider events are not ordered).
+    contact_status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -188,7 +191,18 @@ class Event(Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     machine: Mapped[bool] = mapped_column(Boolean, default=False)
     machine_reason: Mapped[str | None] = mapped_column(String(100))
+    bounce: Mapped[str | None] = mapped_column(String(4))  # "hard" | "soft" for bounced
     data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=json_default)
+
+
+class WebhookToken(Base):
+    """A Mailgun signature token already accepted: a request carrying it again is a replay,
+    whichever API process it reaches. Rows older than the replay window are pruned."""
+
+    __tablename__ = "webhook_tokens"
+
+    token: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class StageChange(Base):

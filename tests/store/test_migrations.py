@@ -19,7 +19,15 @@ from nurture.store.migrate import current_revision, downgrade, head_revision, up
 from nurture.store.models import Base, Enrollment, Lead
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-TABLES = {"accounts", "leads", "enrollments", "messages", "events", "stage_changes"}
+TABLES = {
+    "accounts",
+    "leads",
+    "enrollments",
+    "messages",
+    "events",
+    "stage_changes",
+    "webhook_tokens",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
