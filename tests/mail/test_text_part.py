@@ -68,3 +68,14 @@ class TestHtmlToText:
 
     def test_no_text_gives_an_empty_string(self):
         assert html_to_text("<html><head><style>p{}</style></head><body></body></html>") == ""
+
+
+def test_an_xml_declaration_or_a_comment_does_not_stop_the_text():
+    html = '<?xml version="1.0" encoding="utf-8"?><html><body><!-- hi --><p>Grüße</p></body></html>'
+
+    assert html_to_text(html) == "Grüße\n"
+
+
+def test_nothing_but_whitespace_or_a_comment_is_empty_text():
+    assert html_to_text("   ") == ""
+    assert html_to_text("<!-- only a comment -->") == ""
