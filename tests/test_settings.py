@@ -126,3 +126,69 @@ def test_bad_provider_setting_is_one_clear_line(monkeypatch, name, value, expect
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+class TestWebhookSettings:
+    def test_no_webhook_provider_is_configured_by_default(self):
+        secrets = load_settings().webhook_secrets()
+        assert not any(
+            secrets.configured(p) for p in ("sendgrid", "mailgun", "postmark", "ses", "resend")
+        )
+        assert secrets.tolerance_seconds == 300.0
+
+    def test_each_secret_enables_its_provider(self, monkeypatch):
+        from tests.ingest.test_sendgrid import PUBLIC
+
+        monkeypatch.setenv("NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY", PUBLIC)
+        monkeypatch.setenv("NURTURE_MAILGUN_WEBHOOK_SIGNING_KEY", "key-abc")
+        monkeypatch.setenv("NURTURE_POSTMARK_WEBHOOK_AUTH", "hooks:pa:ss")
+        monkeypatch.setenv(
+            "NURTURE_SES_TOPIC_ARNS",
+            "arn:aws:sns:eu-west-1:123456789012:a, arn:aws:sns:eu-west-1:123456789012:b",
+        )
+        monkeypatch.setenv("NURTURE_RESEND_WEBHOOK_SECRET", "whsec_c2VjcmV0")
+        monkeypatch.setenv("NURTURE_WEBHOOK_TOLERANCE_SECONDS", "60")
+        secrets = load_settings().webhook_secrets()
+        assert all(
+            secrets.configured(p) for p in ("sendgrid", "mailgun", "postmark", "ses", "resend")
+        )
+        assert secrets.ses_topic_arns == {
+            "arn:aws:sns:eu-west-1:123456789012:a",
+            "arn:aws:sns:eu-west-1:123456789012:b",
+        }
+        assert secrets.tolerance_seconds == 60.0
+
+    def test_soft_bounce_limits(self, monkeypatch):
+        monkeypatch.setenv("NURTURE_SOFT_BOUNCE_LIMIT", "5")
+        monkeypatch.setenv("NURTURE_SOFT_BOUNCE_WINDOW_DAYS", "2")
+        settings = load_settings()
+        assert settings.soft_bounce_limit == 5
+        assert settings.soft_bounce_window.days == 2
+
+    @pytest.mark.parametrize(
+        ("name", "value", "expected"),
+        [
+            ("NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY", "bm90IGEga2V5", "elliptic-curve public key"),
+            ("NURTURE_POSTMARK_WEBHOOK_AUTH", "justauser", "must be user:password"),
+            ("NURTURE_RESEND_WEBHOOK_SECRET", "s3cret-value", "must be whsec_"),
+            ("NURTURE_SES_TOPIC_ARNS", "ses-events", "'ses-events' is not a topic ARN"),
+            ("NURTURE_SES_CERT_URL_PATTERN", "^https://(sns", "is not a regular expression"),
+            ("NURTURE_WEBHOOK_TOLERANCE_SECONDS", "0", "NURTURE_WEBHOOK_TOLERANCE_SECONDS="),
+            ("NURTURE_SOFT_BOUNCE_LIMIT", "0", "NURTURE_SOFT_BOUNCE_LIMIT="),
+        ],
+    )
+    def test_a_bad_webhook_setting_stops_start_with_one_line(
+        self, monkeypatch, name, value, expected
+    ):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(SettingsError) as caught:
+            load_settings()
+        assert expected in str(caught.value)
+        assert "\n" not in str(caught.value)
+
+    def test_a_bad_secret_is_not_echoed(self, monkeypatch):
+        monkeypatch.setenv("NURTURE_RESEND_WEBHOOK_SECRET", "hunter2-hunter2")
+        with pytest.raises(SettingsError) as caught:
+            load_settings()
+        assert "NURTURE_RESEND_WEBHOOK_SECRET" in str(caught.value)
+        assert "hunter2" not in str(caught.value)
