@@ -1,4 +1,4 @@
-"""Signed, URL-safe tokens for links in emails (unsubscribe now; click and open later).
+"""Signed, URL-safe tokens for links in emails: unsubscribe, open pixel, click redirect.
 
     token = sign(UNSUBSCRIBE, "lead:42:msg:1001", settings.signing_key)
     payload = verify(UNSUBSCRIBE, token, settings.signing_key)   # or BadToken
@@ -21,10 +21,13 @@ from dataclasses import dataclass
 from nurture.errors import BadToken
 
 UNSUBSCRIBE = "unsubscribe"
+OPEN = "open"
+CLICK = "click"
 
 _DOMAIN = b"nurture-token\x00"  # keeps these MACs apart from any other use of the key
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 _MAC_SIZE = hashlib.sha256().digest_size
+_CLICK_PAYLOAD = re.compile(r"lead:(\d+):msg:(\d+):((?i:https?)://[^\x00-\x1f\x7f]+)")
 
 
 def sign(purpose: str, payload: str, key: bytes) -> str:
@@ -68,6 +71,42 @@ def verify_unsubscribe(token: str, key: bytes) -> UnsubscribeClaim:
     if match is None:
         raise BadToken("invalid token: not an unsubscribe token")
     return UnsubscribeClaim(lead_id=int(match[1]), message_id=int(match[2]))
+
+
+@dataclass(frozen=True)
+class TrackingClaim:
+    """Which lead opened which message, or clicked which link (``url``, clicks only)."""
+
+    lead_id: int
+    message_id: int
+    url: str | None = None
+
+
+def sign_open(lead_id: int, message_id: int, key: bytes) -> str:
+    return sign(OPEN, f"lead:{lead_id}:msg:{message_id}", key)
+
+
+def verify_open(token: str, key: bytes) -> TrackingClaim:
+    """The lead and message of an open-pixel token; ``BadToken`` if it is not ours."""
+    match = re.fullmatch(r"lead:(\d+):msg:(\d+)", verify(OPEN, token, key))
+    if match is None:
+        raise BadToken("invalid token: not an open token")
+    return TrackingClaim(lead_id=int(match[1]), message_id=int(match[2]))
+
+
+def sign_click(lead_id: int, message_id: int, url: str, key: bytes) -> str:
+    """A click token carrying the exact destination: the redirect goes there and nowhere
+    else, so the redirect endpoint cannot be used as an open redirect."""
+    return sign(CLICK, f"lead:{lead_id}:msg:{message_id}:{url}", key)
+
+
+def verify_click(token: str, key: bytes) -> TrackingClaim:
+    """Lead, message and destination of a click token; ``BadToken`` if it is not ours or
+    its destination is not an http(s) URL."""
+    match = _CLICK_PAYLOAD.fullmatch(verify(CLICK, token, key))
+    if match is None:
+        raise BadToken("invalid token: not a click token")
+    return TrackingClaim(lead_id=int(match[1]), message_id=int(match[2]), url=match[3])
 
 
 def _mac(purpose: str, data: bytes, key: bytes) -> bytes:

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from nurture import __version__
 from nurture.runtime import Runtime
 from nurture.web import errors
-from nurture.web.routes import admin, leads
+from nurture.web.routes import admin, leads, subscriptions, tracking
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -23,4 +23,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app)
     app.include_router(admin.router)
     app.include_router(leads.router)
+    app.include_router(subscriptions.router)
+    app.include_router(tracking.router)
     return app
