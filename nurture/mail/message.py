@@ -143,7 +143,8 @@ def encode_message(
         wire.urls("List-Unsubscribe", (unsubscribe_url, unsubscribe_mailto)),
         wire.header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
     ]
-    return wire.alternative(headers, rendered.text, rendered.html)
+    boundary = f"=_nurture.{message_id}"
+    return wire.alternative(headers, rendered.text, rendered.html, boundary)
 
 
 def build_message(

@@ -48,6 +48,7 @@ class Renderer:
         self.env = make_environment(templates_dir)
         self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._strings: dict[str, Template] = {}
+        self._missing: set[str] = set()  # optional templates known not to exist
 
     def preview_links(self) -> Links:
         """Links for previews and validation (``{base_url}/u/preview``)."""
@@ -140,11 +141,16 @@ class Renderer:
             raise self._translate(exc, "template", name, name) from exc
 
     def _render_optional(self, name: str, variables: dict[str, object]) -> str | None:
-        """A template that may not exist (a ``.txt`` twin): None when it does not."""
+        """A template that may not exist (a ``.txt`` twin): None when it does not. A renderer
+        serves one funnel version, whose files do not change, so a miss is remembered: the
+        loader does not search the disk again for every email."""
+        if name in self._missing:
+            return None
         try:
             self.env.get_template(name)
         except TemplateNotFound as exc:
             if exc.name == name:
+                self._missing.add(name)
                 return None
         except Exception:
             pass  # a syntax error: let _render_file report it

@@ -10,7 +10,6 @@ back with the stdlib parser, as a receiving server would.
 
 from __future__ import annotations
 
-import secrets
 from binascii import b2a_qp
 from collections.abc import Iterable
 from datetime import datetime
@@ -51,11 +50,16 @@ def header(name: str, value: str) -> str:
     return f"{name}: {_one_line(value)}{CRLF}"
 
 
-def alternative(headers: list[str], text: str, html: str) -> bytes:
+def alternative(headers: list[str], text: str, html: str, boundary: str) -> bytes:
     """The whole message: ``headers`` (each a line ending in CRLF), then a
     multipart/alternative body with the text part first (clients show the last part they
-    can display) and the HTML part second, both UTF-8 and quoted-printable."""
-    boundary = f"=_nurture_{secrets.token_hex(12)}"  # "=_" never occurs in QP output
+    can display) and the HTML part second, both UTF-8 and quoted-printable.
+
+    ``boundary`` must start with ``=_``: quoted-printable output never contains "=_" (an
+    "=" there is always followed by two hex digits or a line break), so such a boundary
+    cannot occur in either part, and it needs no randomness."""
+    if not boundary.startswith("=_"):
+        raise ValueError(f"boundary must start with '=_': {boundary!r}")
     head = "".join(headers) + (
         f"MIME-Version: 1.0{CRLF}Content-Type: multipart/alternative;{CRLF}"
         f' boundary="{boundary}"{CRLF}{CRLF}'

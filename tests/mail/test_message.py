@@ -225,10 +225,18 @@ class TestWireFormat:
 
         assert (from_.display_name, from_.addr_spec) == ("Maÿa Chén", "maya@lumen.example")
 
-    def test_each_message_has_its_own_boundary(self):
-        assert (
-            self.raw("Hi").split(b"boundary=")[1][:40] != self.raw("Hi").split(b"boundary=")[1][:40]
-        )
+    def test_the_boundary_cannot_occur_in_a_part(self):
+        """The parts are quoted-printable, which never writes "=_"; the boundary starts so."""
+        https_url, mailto = unsubscribe_links("https://nurture.test", 42, 7, KEY, SENDER)
+        tricky = "--=_nurture.7\n=_nurture.7 = _ ==_ \u00e9" * 30
+        rendered = RenderedEmail("Hi", "", f"<p>{tricky}</p>", tricky)
+
+        raw = encode_message(rendered, SENDER, "jo@n.example", 7, https_url, mailto, NOW)
+
+        message = parsed_bytes(raw)
+        assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+        text = message.get_body(("plain",))
+        assert text is not None and text.get_content().replace("\r\n", "\n") == tricky + "\n"
 
 
 def parsed_bytes(raw: bytes) -> EmailMessage:
