@@ -81,10 +81,7 @@ async def change_preferences(token: str, request: Request, rt: RuntimeDep) -> Re
     form = await _read_form(request)
     if form is None:
         return PlainTextResponse("Request body too large.\n", status_code=413)
-    choice = form.get("action", "")
-    if choice not in CHOICES:
-        return _message(rt, 400, "Choose an option", "Pick one of the buttons on the page.")
-    return await run_in_threadpool(_choose, rt, token, choice)
+    return await run_in_threadpool(_choose, rt, token, form.get("action", ""))
 
 
 def _one_click(rt: Runtime, token: str) -> Response:
@@ -103,6 +100,8 @@ def _choose(rt: Runtime, token: str, choice: str) -> Response:
     claim = _claim(rt, token)
     if claim is None:
         return _not_found(rt)
+    if choice not in CHOICES:
+        return _message(rt, 400, "Choose an option", "Pick one of the buttons on the page.")
     change, notice = CHOICES[choice]
     now = rt.clock.now()
     try:
