@@ -41,3 +41,14 @@ def deliver_messages(message_ids: list[int]) -> None:
             raise  # the Retries middleware backs off exponentially, with jitter
         jitter = random.uniform(0, min(later.delay * 0.1, 30.0))
         raise dramatiq.Retry(later.reason, delay=int((later.delay + jitter) * 1000)) from None
+
+
+@dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="engagement")
+def process_engagement(lead_ids: list[int]) -> None:
+    """Follow-up of newly stored events (webhooks): wakes these leads' enrollments waiting
+    for an event; scoring and the ladder join it in the next issue."""
+    from nurture.services import engagement
+
+    rt = get_runtime()
+    with rt.database.unit_of_work() as uow:
+        engagement.process_engagement(uow.session, lead_ids, rt.clock.now())

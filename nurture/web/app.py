@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from nurture import __version__
 from nurture.runtime import Runtime
 from nurture.web import errors
-from nurture.web.routes import admin, leads, subscriptions, tracking
+from nurture.web.routes import admin, leads, subscriptions, tracking, webhooks
 
 
 def create_app(runtime: Runtime) -> FastAPI:
+    """The app over ``runtime``, with the process's one ``Webhooks`` (its SNS certificate
+    client is closed on shutdown)."""
+    verifier = webhooks.make_webhooks(runtime)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            verifier.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="nurture",
         version=__version__,
         description=(
@@ -20,9 +35,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         ),
     )
     app.state.runtime = runtime
+    app.state.webhooks = verifier
     errors.install(app)
     app.include_router(admin.router)
     app.include_router(leads.router)
+    app.include_router(webhooks.router)
     app.include_router(subscriptions.router)
     app.include_router(tracking.router)
     return app

@@ -5,12 +5,27 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from nurture.errors import ConfigInvalid, InvalidInput, NotFound, NurtureError
+from nurture.errors import (
+    ConfigInvalid,
+    InvalidInput,
+    NotFound,
+    NurtureError,
+    WebhookMalformed,
+    WebhookTooLarge,
+    WebhookUnauthorized,
+    WebhookVerifierUnavailable,
+)
 
+#: The most specific class in an error's MRO wins (webhook errors are InvalidInput too).
 STATUS: dict[type[NurtureError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     InvalidInput: (422, "invalid_input"),
     ConfigInvalid: (422, "config_invalid"),
+    WebhookMalformed: (400, "malformed"),
+    WebhookUnauthorized: (401, "unauthorized"),
+    WebhookTooLarge: (413, "too_large"),
+    # The provider retries on 5xx: what we need to verify it is unreachable, not its fault.
+    WebhookVerifierUnavailable: (503, "verifier_unavailable"),
 }
 
 

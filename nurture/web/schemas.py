@@ -102,3 +102,10 @@ class FunnelOut(BaseModel):
 class ReloadOut(BaseModel):
     version: str
     changed: bool
+
+
+class WebhookOut(BaseModel):
+    stored: int  # events newly stored
+    duplicates: int  # already stored (a provider retry), stored once
+    unmatched: int  # no message and no lead matched: acknowledged, not stored
+    ignored: int  # provider event types with no canonical type (e.g. SendGrid processed)

@@ -1,0 +1,190 @@
+"""Store provider events and act on them: the storage half of ``POST /webhooks/<provider>``.
+
+``store_events`` runs in the caller's transaction and does constant work per batch, not per
+event: three lookups to match events to messages and leads, one for other clicks, a multi-row
+``INSERT … ON CONFLICT (source, source_event_id) DO NOTHING … RETURNING`` (a provider retry is
+stored once), then suppression and wake-ups for the newly stored events only, and one
+``process_engagement`` job per chunk of leads, sent after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
+from nurture.ingest.events import InboundEvent
+from nurture.services.engagement_match import Match, match_events
+from nurture.services.enrollment import wake_waiting
+from nurture.services.suppression import Signal, SoftBouncePolicy, apply_signals, signal_kind
+from nurture.services.uow import Jobs
+from nurture.services.webhook_tokens import insert_ignoring_conflicts
+from nurture.store.models import Event
+
+#: Rows per INSERT statement: 15 columns x 1,000 stays under SQLite's 32,766 variables.
+INSERT_CHUNK = 1000
+#: Leads per process_engagement job.
+JOB_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class StoredCounts:
+    """What happened to a batch: newly stored, already stored (a provider retry, or twice in
+    the batch), matching no message and no lead (acknowledged, not stored)."""
+
+    stored: int = 0
+    duplicates: int = 0
+    unmatched: int = 0
+    lead_ids: tuple[int, ...] = field(default=(), compare=False)
+
+
+def store_events(
+    session: Session,
+    jobs: Jobs,
+    events: Sequence[InboundEvent],
+    now: datetime,
+    policy: SoftBouncePolicy | None = None,
+) -> StoredCounts:
+    """Match, classify and store ``events``; suppress leads that unsubscribed, complained or
+    bounced; wake their waiting enrollments; enqueue ``process_engagement``. Never commits."""
+    matches = match_events(session, events)
+    matched = [(e, m) for e, m in zip(events, matches, strict=True) if m is not None]
+    unmatched = len(events) - len(matched)
+    unique: dict[tuple[str, str], tuple[InboundEvent, Match]] = {}
+    for event, match in matched:
+        unique.setdefault((event.provider, event.provider_event_id), (event, match))
+    rows = _rows(session, list(unique.values()), now)
+    new = _insert(session, rows)
+    counts = StoredCounts(len(new), len(matched) - len(new), unmatched)
+    if not new:
+        return counts
+    signals: dict[int, list[Signal]] = {}
+    real: set[int] = set()
+    for row in new:
+        lead_id = row["lead_id"]
+        kind = signal_kind(row["type"], row["bounce"])
+        if kind is not None:
+            signals.setdefault(lead_id, []).append(Signal(kind, row["occurred_at"], row["source"]))
+        if not row["machine"]:
+            real.add(lead_id)
+    suppressed = apply_signals(session, signals, now, policy or SoftBouncePolicy())
+    wake_waiting(session, sorted(real - suppressed), now)
+    lead_ids = sorted({row["lead_id"] for row in new})
+    for chunk in _chunks(lead_ids, JOB_CHUNK):
+        jobs.enqueue("process_engagement", list(chunk))
+    return StoredCounts(counts.stored, counts.duplicates, unmatched, tuple(lead_ids))
+
+
+def process_engagement(session: Session, lead_ids: Iterable[int], now: datetime) -> int:
+    """The work that follows new events of these leads. For now it wakes their enrollments
+    waiting for an event (the step runner decides from stored events whether the wait is
+    over); rescoring and the ladder arrive with scoring (next issue). Idempotent: running it
+    twice, or for a lead with nothing new, only re-checks waits."""
+    return wake_waiting(session, sorted(set(lead_ids)), now)
+
+
+def _rows(
+    session: Session, pairs: list[tuple[InboundEvent, Match]], now: datetime
+) -> list[dict[str, Any]]:
+    """Column values per event, with the machine flag and its reason."""
+    others = _other_clicks(session, pairs)
+    rows: list[dict[str, Any]] = []
+    for event, match in pairs:
+        kind = event.type.value
+        machine, reason = classify(
+            kind,
+            occurred_at=event.occurred_at,
+            user_agent=event.user_agent,
+            ip=event.ip,
+            provider_flag=event.provider_machine,
+            delivered_at=match.sent_at,
+            url=event.url,
+            other_clicks=[
+                click
+                for key, click in others.get(match.message_id or 0, [])
+                if key != (event.provider, event.provider_event_id)
+            ],
+        )
+        rows.append(
+            {
+                "lead_id": match.lead_id,
+                "message_id": match.message_id,
+                "type": kind,
+                "source": event.provider,
+                "source_event_id": event.provider_event_id[:255],
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+                "url": event.url,
+                "user_agent": event.user_agent,
+                "ip": event.ip[:64] if event.ip else None,
+                "machine": machine,
+                "machine_reason": reason[:100] if reason else None,
+                "bounce": (event.bounce or "soft") if kind == "bounced" else None,
+                "data": event.data,
+            }
+        )
+    return rows
+
+
+ClickKey = tuple[str, str]
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _other_clicks(
+    session: Session, pairs: list[tuple[InboundEvent, Match]]
+) -> dict[int, list[tuple[ClickKey, Click]]]:
+    """Clicks on the messages clicked in this batch, near those clicks in time: stored ones
+    and the batch's own, for the link-scanner burst rule."""
+    clicks = [(e, m.message_id) for e, m in pairs if e.type == "clicked" and m.message_id]
+    found: dict[int, list[tuple[ClickKey, Click]]] = {}
+    if not clicks:
+        return found
+    for event, clicked in clicks:
+        key = (event.provider, event.provider_event_id)
+        found.setdefault(clicked, []).append((key, Click(event.occurred_at, event.url)))
+    window = DEFAULT_THRESHOLDS.burst_window
+    times = [e.occurred_at for e, _ in clicks]
+    stored = session.execute(
+        select(Event.message_id, Event.source, Event.source_event_id, Event.occurred_at, Event.url)
+        .where(
+            Event.message_id.in_(sorted(found)),
+            Event.type == "clicked",
+            Event.occurred_at >= min(times) - window,
+            Event.occurred_at <= max(times) + window,
+        )
+        .limit(10_000)
+    )
+    for message_id, source, source_event_id, occurred_at, url in stored:
+        entries = found[message_id or 0]
+        if all(k != (source, source_event_id) for k, _ in entries):
+            entries.append(((source, source_event_id), Click(occurred_at, url)))
+    return found
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert, ignoring rows already stored; return the rows that are new. Sorted by key, so
+    two overlapping batches take the unique index's locks in the same order (no deadlock)."""
+    rows.sort(key=lambda r: (r["source"], r["source_event_id"]))
+    by_key = {(r["source"], r["source_event_id"]): r for r in rows}
+    new: list[dict[str, Any]] = []
+    for chunk in _chunks(rows, INSERT_CHUNK):
+        statement = (
+            insert_ignoring_conflicts(session, Event, "source", "source_event_id")
+            .values(list(chunk))
+            .returning(Event.id, Event.source, Event.source_event_id)
+        )
+        for event_id, source, source_event_id in session.execute(statement):
+            row = by_key[(source, source_event_id)]
+            row["id"] = event_id
+            new.append(row)
+    return new

@@ -1,0 +1,100 @@
+"""``POST /webhooks/<provider>``: email providers report deliveries, bounces, opens, clicks,
+complaints and unsubscribes here (DESIGN flow).
+
+The body is read raw, under a size limit (413 before reading further), verified and
+normalised by ``nurture.ingest.Webhooks``, and stored in one transaction; the answer is a
+2xx with counts as soon as that commits, the follow-up work goes to ``process_engagement``.
+A provider whose secret is not set answers 404; a request that fails verification gets its
+4xx (errors.py) and stores nothing; an unmatched event is acknowledged so the provider does
+not retry it forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from nurture.errors import NotFound, WebhookTooLarge
+from nurture.ingest import Webhooks
+from nurture.runtime import Runtime
+from nurture.services.engagement import StoredCounts, store_events
+from nurture.services.suppression import SoftBouncePolicy
+from nurture.services.webhook_tokens import DatabaseTokenCache
+from nurture.web.schemas import WebhookOut
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+ERRORS: dict[int | str, dict[str, str]] = {
+    400: {"description": "Malformed body (not the provider's documented JSON)"},
+    401: {"description": "Missing or forged signature, replayed or stale request"},
+    404: {"description": "This provider's webhook secret is not configured"},
+    413: {"description": "Body over the size limit"},
+    503: {"description": "The SNS signing certificate could not be fetched; retry later"},
+}
+
+
+def make_webhooks(runtime: Runtime) -> Webhooks:
+    """The process's one ``Webhooks``: secrets from settings, Mailgun tokens remembered in
+    the database (a replay to another API process is refused too)."""
+    secrets = runtime.settings.webhook_secrets()
+    ttl = timedelta(seconds=2 * secrets.tolerance_seconds)
+    return Webhooks(secrets, tokens=DatabaseTokenCache(runtime.database, runtime.clock, ttl))
+
+
+@router.post("/{provider}", response_model=WebhookOut, responses=ERRORS)
+async def receive(provider: str, request: Request) -> WebhookOut:
+    """Verify, normalise and store one provider request (one event, or a batch).
+
+    Answers `{"stored", "duplicates", "unmatched", "ignored"}`: newly stored events, events
+    already stored (provider retries), events matching no message and no lead (not stored),
+    and provider event types that have no canonical type. An SNS SubscriptionConfirmation is
+    confirmed and answered 200 with zero counts.
+    """
+    webhooks: Webhooks = request.app.state.webhooks
+    if not webhooks.configured(provider):
+        raise NotFound(f"no webhook endpoint for provider {provider!r}")
+    body = await _read_body(request, webhooks.max_body_bytes)
+    runtime: Runtime = request.app.state.runtime
+    # Verification, crypto and the database are blocking: off the event loop.
+    return await run_in_threadpool(_handle, runtime, webhooks, provider, body, request.headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing (413) as soon as it is known to be over ``limit``: from
+    Content-Length before reading, else while streaming."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise WebhookTooLarge(f"webhook body is {declared} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise WebhookTooLarge(f"webhook body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _handle(
+    runtime: Runtime, webhooks: Webhooks, provider: str, body: bytes, headers: Mapping[str, str]
+) -> WebhookOut:
+    now = runtime.clock.now()
+    result = webhooks.parse(provider, body, headers, now)
+    if result.subscribe_url:
+        webhooks.confirm_subscription(result.subscribe_url)
+        return WebhookOut(stored=0, duplicates=0, unmatched=0, ignored=0)
+    counts = StoredCounts()
+    if result.events:
+        settings = runtime.settings
+        policy = SoftBouncePolicy(settings.soft_bounce_limit, settings.soft_bounce_window)
+        with runtime.database.unit_of_work() as uow:
+            counts = store_events(uow.session, uow.jobs, result.events, now, policy)
+    return WebhookOut(
+        stored=counts.stored,
+        duplicates=counts.duplicates,
+        unmatched=counts.unmatched,
+        ignored=len(result.ignored),
+    )
