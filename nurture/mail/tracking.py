@@ -63,7 +63,10 @@ def add_tracking(html: str, *, message_id: int, lead_id: int, key: bytes, base_u
                 return tag
         if href is None:
             return tag
-        url = _URL_NOISE.sub("", html_lib.unescape(_value(href))).strip()
+        url = _value(href)
+        if "&" in url:
+            url = html_lib.unescape(url)
+        url = _URL_NOISE.sub("", url).strip()
         if not _HTTP_URL.match(url) or url.startswith(own) or _CONTROL.search(url):
             return tag
         tracked = f"{root}/c/{sign_click(lead_id, message_id, url, key)}"
