@@ -1,8 +1,9 @@
 """Contact status from provider signals: unsubscribe, complaint, hard bounce, soft bounces.
 
 The decision is a pure function (``decide``) in the manner of Warehouse's ``EmailStatus``:
-only an active lead can be suppressed by an event, a suppressed lead stays suppressed whatever
-arrives later (a delivery after a hard bounce is stored, nothing more), and an event that
+only an active (or unengaged) lead can be suppressed by an event, a suppressed lead stays
+suppressed whatever arrives later (a delivery after a hard bounce is stored, nothing more),
+and an event that
 happened before the status last changed (a provider retry hours late, after the lead opted
 in again) changes nothing: provider events are not ordered (DESIGN pitfall).
 ``apply_signals`` locks the leads in id order, applies the decisions and exits enrollments.
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Session
 from nurture.services.enrollment import exit_live_enrollments
 from nurture.store.models import Event, Lead
 
+#: Statuses an event can suppress from: unengaged (sunset) leads too, since an opt-out or a
+#: dead mailbox must survive their re-engagement.
+SUPPRESSIBLE = frozenset({"active", "unengaged"})
 #: Canonical event types that can change a contact status.
 SIGNAL_TYPES = frozenset({"unsubscribed", "complained", "bounced"})
 #: An event of these kinds suppresses at once; soft bounces only past the policy's limit.
@@ -66,7 +70,7 @@ def decide(
 ) -> Decision | None:
     """The lead's new status, or None to leave it. ``soft_bounces``: the lead's stored soft
     bounce times around the new ones (including them)."""
-    if status != "active":
+    if status not in SUPPRESSIBLE:
         return None  # already suppressed: a later signal is recorded, nothing more
     fresh = sorted(
         (s for s in signals if changed_at is None or s.occurred_at >= changed_at),

@@ -29,6 +29,8 @@ class LeadOut(Out):
     time_zone: str
     stage: str
     contact_status: str
+    contact_status_changed_at: datetime | None
+    paused_until: datetime | None  # no marketing email before this (the lead paused)
     source: str | None
     account_id: int | None
     attributes: dict[str, Any]
@@ -51,11 +53,13 @@ class EnrollmentOut(Out):
 
 class EventOut(Out):
     id: int
-    type: str
-    source: str
+    type: str  # canonical: delivered, deferred, bounced, dropped, opened, clicked, ...
+    source: str  # provider name, "tracking", "website"
     occurred_at: datetime
+    message_id: int | None
     url: str | None
-    machine: bool
+    bounce: str | None  # hard | soft, for bounced
+    machine: bool  # a bot or scanner, not the person: stored, never counted as engagement
     machine_reason: str | None
 
 
