@@ -1,5 +1,5 @@
 """Loading a chunk of due enrollments at once: their rows locked, and everything the guards
-and the stepping core read about their leads, in six queries whatever the chunk's size.
+and the stepping core read about their leads, in five queries whatever the chunk's size.
 
 One query per kind of fact instead of several per enrollment is what lets a worker step
 thousands of enrollments a second (bench/send_loop.py). Rows are locked leads first, then
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
@@ -105,15 +105,7 @@ def load_chunk(
             a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))
         }
     chunk.events = _events(session, live_leads, min(e.started_at for e in live))
-    chunk.sends = _recent_sends(session, live_leads, now - cap_period)
-    chunk.visits = {
-        (enrollment_id, step_id): count
-        for enrollment_id, step_id, count in session.execute(
-            select(Message.enrollment_id, Message.step_id, func.count())
-            .where(Message.enrollment_id.in_([e.id for e in live]))
-            .group_by(Message.enrollment_id, Message.step_id)
-        )
-    }
+    chunk.sends, chunk.visits = _messages(session, live_leads, now - cap_period)
     return chunk
 
 
@@ -134,17 +126,24 @@ def _events(session: Session, lead_ids: list[int], since: datetime) -> dict[int,
     return found
 
 
-def _recent_sends(
+def _messages(
     session: Session, lead_ids: list[int], since: datetime
-) -> dict[int, list[datetime]]:
-    found: dict[int, list[datetime]] = defaultdict(list)
+) -> tuple[dict[int, list[datetime]], dict[tuple[int, str], int]]:
+    """From one read of the leads' messages: when each lead was emailed since ``since``
+    (what the frequency cap counts), and how many emails each enrollment's steps sent."""
+    sends: dict[int, list[datetime]] = defaultdict(list)
+    visits: dict[tuple[int, str], int] = defaultdict(int)
     rows = session.execute(
-        select(Message.lead_id, Message.created_at).where(
-            Message.lead_id.in_(lead_ids),
-            Message.created_at > since,
-            Message.status.in_(COUNTED_STATUSES),
-        )
+        select(
+            Message.lead_id,
+            Message.enrollment_id,
+            Message.step_id,
+            Message.created_at,
+            Message.status,
+        ).where(Message.lead_id.in_(lead_ids))
     )
-    for lead_id, at in rows:
-        found[lead_id].append(at)
-    return found
+    for lead_id, enrollment_id, step_id, created_at, status in rows:
+        visits[(enrollment_id, step_id)] += 1
+        if created_at > since and status in COUNTED_STATUSES:
+            sends[lead_id].append(created_at)
+    return sends, visits

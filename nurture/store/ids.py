@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session
 
 from nurture.store.models import Message
 
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, :count)"
+)
+
 
 def reserve_message_ids(session: Session, count: int) -> list[int]:
     """``count`` unused ids for new ``messages`` rows, ascending; call within the
@@ -22,13 +26,7 @@ def reserve_message_ids(session: Session, count: int) -> list[int]:
     if count <= 0:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(
-            text(
-                "SELECT nextval(pg_get_serial_sequence('messages', 'id')) "
-                "FROM generate_series(1, :count)"
-            ),
-            {"count": count},
-        )
+        rows = session.execute(_NEXT_IDS, {"count": count})
         return sorted(int(value) for (value,) in rows)
     highest = session.scalar(select(func.coalesce(func.max(Message.id), 0))) or 0
     return list(range(highest + 1, highest + 1 + count))
