@@ -141,3 +141,31 @@ class TestModelsMatchMigrations:
                 assert compare_metadata(context, Base.metadata) == []
         finally:
             engine.dispose()
+
+
+class TestEngagementMigration:
+    def test_0002_keeps_existing_leads_active_and_unpaused(self, db_url: str) -> None:
+        # Given a database at 0001 holding a lead
+        downgrade(db_url, "0001")
+        engine = make_engine(db_url)
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "INSERT INTO leads (email, time_zone, attributes, stage, contact_status, "
+                    "created_at, updated_at) VALUES ('ada@example.com', 'UTC', '{}', 'cold', "
+                    "'active', '2026-03-02 09:30:00+00:00', '2026-03-02 09:30:00+00:00')"
+                )
+        finally:
+            engine.dispose()
+        # When upgraded to head
+        upgrade(db_url)
+        # Then the lead is there, not paused, and the token table exists
+        engine = make_engine(db_url)
+        try:
+            with Database(engine).unit_of_work(readonly=True) as uow:
+                lead = uow.session.query(Lead).one()
+        finally:
+            engine.dispose()
+        assert (lead.contact_status, lead.paused_until) == ("active", None)
+        assert lead.contact_status_changed_at is None
+        assert "webhook_tokens" in table_names(db_url)
