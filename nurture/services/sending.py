@@ -165,7 +165,10 @@ def _guard(lead: Lead, enrollment: Enrollment, sequence: Sequence | None) -> str
 
 
 def _defer_until(chunk: Chunk, funnel: Funnel, lead: Lead, now: datetime) -> datetime | None:
-    """Outside the lead's send window, or over the frequency cap: when to try again."""
+    """Paused by the lead, outside its send window, or over the frequency cap: when to try
+    again (the first window opening after that)."""
+    if lead.paused_until is not None and lead.paused_until > now:
+        return next_send_time(funnel.send_window, zone_of(lead.time_zone), lead.paused_until)
     opening = next_send_time(funnel.send_window, zone_of(lead.time_zone), now)
     if opening > now:
         return opening
