@@ -2,12 +2,14 @@
 one-row event insert the subscription service shares.
 
     with database.unit_of_work() as uow:
-        record_click(uow.session, claim, now=now, user_agent=ua, ip=ip, method="GET")
+        record_click(uow.session, uow.jobs, claim, now=now, user_agent=ua, ip=ip, method="GET")
 
 Each request is its own event (``source_event_id`` a fresh uuid): two clicks are two clicks.
 Machine events (HEAD probes, security scanners, Apple Mail Privacy Protection, clicks within
 seconds of the send) are stored with the reason and do not count as engagement
-(``nurture.core.bots``).
+(``nurture.core.bots``). What follows is the webhook path's (``engagement.store_events``): a
+person's open or click wakes the lead's ``wait_for`` at once, and ``process_engagement`` is
+enqueued for after commit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
 from nurture.mail.tokens import TrackingClaim
+from nurture.services.enrollment import wake_waiting
+from nurture.services.uow import Jobs
 from nurture.store.models import Event, Message
 
 SOURCE = "tracking"
@@ -34,6 +38,7 @@ _AGENT_SIZE = 1000  # a user agent longer than this is junk; keep the start
 
 def record_open(
     session: Session,
+    jobs: Jobs,
     claim: TrackingClaim,
     *,
     now: datetime,
@@ -42,11 +47,12 @@ def record_open(
     method: str = "GET",
 ) -> bool:
     """Store an ``opened`` event; False (nothing stored) if the message is gone."""
-    return _record(session, "opened", claim, now, user_agent, ip, method)
+    return _record(session, jobs, "opened", claim, now, user_agent, ip, method)
 
 
 def record_click(
     session: Session,
+    jobs: Jobs,
     claim: TrackingClaim,
     *,
     now: datetime,
@@ -55,7 +61,7 @@ def record_click(
     method: str = "GET",
 ) -> bool:
     """Store a ``clicked`` event with the link's URL; False if the message is gone."""
-    return _record(session, "clicked", claim, now, user_agent, ip, method)
+    return _record(session, jobs, "clicked", claim, now, user_agent, ip, method)
 
 
 def insert_event(
@@ -106,6 +112,7 @@ def insert_event(
 
 def _record(
     session: Session,
+    jobs: Jobs,
     kind: str,
     claim: TrackingClaim,
     now: datetime,
@@ -129,7 +136,7 @@ def _record(
         url=claim.url,
         other_clicks=_recent_clicks(session, claim.message_id, now) if kind == "clicked" else (),
     )
-    return insert_event(
+    stored = insert_event(
         session,
         lead_id=claim.lead_id,
         message_id=claim.message_id,
@@ -144,6 +151,11 @@ def _record(
         machine_reason=reason[:_REASON_SIZE] if reason else None,
         data={"method": method.upper()},
     )
+    if stored:
+        if not machine:
+            wake_waiting(session, [claim.lead_id], now)
+        jobs.enqueue("process_engagement", [claim.lead_id])
+    return stored
 
 
 def _recent_clicks(session: Session, message_id: int, now: datetime) -> list[Click]:

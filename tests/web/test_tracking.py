@@ -2,6 +2,7 @@
 email the sending loop really sent: where the redirect goes, what is stored, and which
 requests are classified as machines."""
 
+import html as html_lib
 import logging
 import re
 from datetime import timedelta
@@ -14,6 +15,7 @@ from nurture.core.clock import FrozenClock
 from nurture.mail.providers import MemoryProvider
 from nurture.mail.tokens import sign_unsubscribe
 from nurture.mail.tracking import add_tracking
+from nurture.services.engagement import process_engagement
 from nurture.store.models import Event
 from nurture.web.app import create_app
 from tests.services.conftest import MONDAY_9AM_CHICAGO, Loop
@@ -36,7 +38,14 @@ def loop(database, tmp_path):
     clock = FrozenClock(MONDAY_9AM_CHICAGO)
     provider = MemoryProvider()
     harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
-    database.dispatcher = harness.run_job
+
+    def dispatch(job):
+        if job.actor != "process_engagement":
+            return harness.run_job(job)
+        with database.unit_of_work() as uow:
+            return process_engagement(uow.session, job.args[0], clock.now())
+
+    database.dispatcher = dispatch
     return harness
 
 
@@ -60,18 +69,23 @@ def message(loop):
 @pytest.fixture
 def links(loop, message):
     """Tracked paths of the message: {destination: /c/...} plus "open": /o/....gif."""
-    guide = GUIDE.replace("&", "&amp;")
-    html = f'<html><body><a href="{guide}">1</a> <a href="{PRICING}">2</a></body></html>'
+    guide, pricing, pixel = tracked_links(loop, message, GUIDE, PRICING)
+    return {GUIDE: guide, PRICING: pricing, "open": pixel}
+
+
+def tracked_links(loop, message, *urls):
+    """The /c/ paths add_tracking gives ``urls`` in ``message``, then the /o/ pixel path."""
+    anchors = " ".join(f'<a href="{url.replace("&", "&amp;")}">link</a>' for url in urls)
     tracked = add_tracking(
-        html,
+        f"<html><body>{anchors}</body></html>",
         message_id=message.id,
         lead_id=message.lead_id,
         key=loop.runtime.settings.signing_key,
         base_url=loop.runtime.settings.base_url,
     )
     clicks = re.findall(r'href="https?://[^/]+(/c/[^"]+)"', tracked)
-    [pixel] = re.findall(r'src="https?://[^/]+(/o/[^"]+)"', tracked)
-    return {GUIDE: clicks[0], PRICING: clicks[1], "open": pixel}
+    pixels = re.findall(r'src="https?://[^/]+(/o/[^"]+)"', tracked)
+    return [*clicks, *pixels]
 
 
 def stored(loop):
@@ -165,6 +179,47 @@ class TestClick:
         assert response.status_code == 302
         assert response.headers["location"] == GUIDE
         assert "could not record" in caplog.text
+
+
+@pytest.fixture
+def guide_click(loop):
+    """A startup lead waiting for a click on the metrics guide (an hour after it went out):
+    (lead id, the tracked /c/ path of the guide's first link)."""
+    lead_id = loop.add_lead(email="sam@startup.example", attributes={"company_size": 40})
+    while "metrics-guide" not in [m.step_id for m in loop.messages(lead_id)]:
+        loop.step() or loop.clock.set(loop.next_due())
+    guide = loop.messages(lead_id)[-1]
+    assert loop.enrollment(lead_id).status == "waiting_for_event"
+    loop.clock.advance(timedelta(hours=1))
+    [outgoing] = [o for o in loop.provider.sent if o.message_id == guide.id]
+    html = outgoing.mime.get_body(("html",)).get_content()
+    url = html_lib.unescape(re.search(r'href="(https://lumen-analytics[^"]+)"', html)[1])
+    path, _pixel = tracked_links(loop, guide, url)
+    return lead_id, path
+
+
+class TestEngagement:
+    def test_a_tracked_click_on_the_guide_wakes_the_wait_and_skips_the_reminder(
+        self, loop, client, guide_click
+    ):
+        lead_id, path = guide_click
+
+        client.get(path, headers={"User-Agent": CHROME}, follow_redirects=False)
+
+        assert loop.enrollment(lead_id).next_run_at == loop.clock.now()
+        loop.run_until_idle()
+        steps = [m.step_id for m in loop.messages(lead_id)]
+        assert steps == ["welcome", "metrics-guide", "startup-story", "soft-ask"]
+
+    def test_a_machine_click_does_not_end_the_wait(self, loop, client, guide_click):
+        lead_id, path = guide_click
+
+        client.head(path, follow_redirects=False)
+        client.get(path, headers={"User-Agent": SCANNER}, follow_redirects=False)
+        loop.run_until_idle()
+
+        steps = [m.step_id for m in loop.messages(lead_id)]
+        assert steps[:3] == ["welcome", "metrics-guide", "guide-reminder"]
 
 
 class TestOpen:

@@ -110,7 +110,7 @@ def _record(
     try:
         with rt.database.unit_of_work() as uow:
             session: Session = uow.session
-            recorder(session, claim, now=now, user_agent=user_agent, ip=ip, method=method)
+            recorder(session, uow.jobs, claim, now=now, user_agent=user_agent, ip=ip, method=method)
     except Exception:
         log.exception(
             "tracking: could not record %s for message %s", recorder.__name__, claim.message_id
