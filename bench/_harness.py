@@ -26,7 +26,7 @@ from tests.conftest import PostgresServer
 REPO = Path(__file__).resolve().parents[1]
 SMALL = 10_000
 LARGE = 100_000
-RUN_BUDGET_S = 150.0  # the 100k and SMTP runs shrink to what fits in this at the 10k rate
+RUN_BUDGET_S = 240.0  # the 100k and SMTP runs shrink to what fits in this at the 10k rate
 NOOP_MESSAGES = 20_000
 NOOP_QUEUE = "bench-noop"  # bench/_noop_actor.py's queue
 INSERT_ROWS = 50_000
