@@ -167,6 +167,20 @@ class TestConfirmPage:
         assert lead.paused_until == loop.clock.now() + PAUSE == loop.clock.now() + timedelta(30)
         assert loop.enrollment(lead_id).status in ("active", "waiting_for_event")
 
+    def test_a_paused_lead_gets_no_email_until_the_pause_is_over(
+        self, loop, client, lead_id, token
+    ):
+        client.post(f"/u/{token}", data={"action": "pause"})
+        until = lead_row(loop, lead_id).paused_until
+
+        loop.run_until_idle(max_days=29)
+        assert len(loop.messages(lead_id)) == 1
+        loop.run_until_idle()
+
+        later = loop.messages(lead_id)[1:]
+        assert later
+        assert all(m.created_at >= until for m in later)
+
     def test_resume_ends_the_pause(self, loop, client, lead_id, token):
         client.post(f"/u/{token}", data={"action": "pause"})
 
