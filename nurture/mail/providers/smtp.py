@@ -1,8 +1,10 @@
 """SMTP provider: any SMTP server (a relay, Mailpit, the built-in catcher), with STARTTLS
 and AUTH when configured.
 
-One connection per message for now: simple, and nothing is left half-open when a worker
-dies. A pooled connection per worker can come later behind the same ``send``.
+Each worker thread keeps its connection open between messages (set up once: EHLO,
+STARTTLS, AUTH) for up to ``IDLE_SECONDS``. A kept connection the server has closed
+meanwhile fails before anything is sent (at MAIL FROM): that message goes again on a fresh
+connection, once. After any error the connection is dropped, never reused.
 
 Every socket operation (connect, each command, each reply) has ``timeout`` seconds; a
 blocked socket is the one thing a Dramatiq time limit cannot interrupt. The timeout is per
@@ -20,6 +22,9 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+import threading
+import time
+import weakref
 from typing import TYPE_CHECKING, NoReturn
 
 from nurture.errors import ProviderRejected, ProviderUnavailable
@@ -33,6 +38,7 @@ _ACCESS_CODES = frozenset({530, 534, 535, 538})
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
+IDLE_SECONDS = 30.0  # servers drop idle clients after a minute or more; reconnect before that
 _QUEUED_AS = re.compile(rb"queued as ([A-Za-z0-9._@<>:+=/-]+)", re.IGNORECASE)
 
 
@@ -42,6 +48,7 @@ class _Connection(smtplib.SMTP):
 
     data_started = False
     data_reply: tuple[int, bytes] | None = None
+    idle_since = 0.0
 
     def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         self.data_started = True
@@ -80,23 +87,64 @@ class SmtpProvider:
         self.timeout = timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.local_hostname = local_hostname
+        self._local = threading.local()  # one kept connection per worker thread
+        self._kept: set[_Connection] = set()  # all threads' kept connections, to close them
+        self._kept_lock = threading.Lock()
+        weakref.finalize(self, _close_all, self._kept, self._kept_lock)
 
     def send(self, email: OutgoingEmail) -> str:
-        connection: _Connection | None = None
+        kept = self._take()
+        if kept is not None:
+            try:
+                return self._send_on(kept, email)
+            except _Stale:
+                pass  # closed by the server while idle; nothing was sent: a fresh connection
+        return self._send_on(None, email)
+
+    def close(self) -> None:
+        """Quit the calling thread's kept connection (others close with their process)."""
+        kept = self._take()
+        if kept is not None:
+            _quit_quietly(kept)
+
+    def _send_on(self, connection: _Connection | None, email: OutgoingEmail) -> str:
+        reused = connection is not None
         try:
-            connection = _Connection(
-                self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
-            )
-            self._start(connection)
+            if connection is None:
+                connection = _Connection(
+                    self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
+                )
+                self._start(connection)
+            connection.data_started, connection.data_reply = False, None
             connection.sendmail(email.envelope_from, [email.to], email.data)
-            return _provider_id(connection.data_reply, email)
-        except smtplib.SMTPException as exc:
-            _raise_mapped(self._where(), exc, connection)
-        except OSError as exc:  # refused, reset, unreachable, timed out, TLS failures
-            _raise_lost(self._where(), exc, connection)
-        finally:
+            provider_id = _provider_id(connection.data_reply, email)
+        except Exception as exc:
             if connection is not None:
-                _quit_quietly(connection)
+                _quit_quietly(connection)  # never reused after an error
+            if not isinstance(exc, smtplib.SMTPException | OSError):
+                raise  # ours already (STARTTLS not offered)
+            if reused and _went_stale(exc, connection):
+                raise _Stale from exc
+            if isinstance(exc, smtplib.SMTPException):
+                _raise_mapped(self._where(), exc, connection)
+            _raise_lost(self._where(), exc, connection)  # refused, reset, timed out, TLS
+        connection.idle_since = time.monotonic()
+        self._local.connection = connection
+        with self._kept_lock:
+            self._kept.add(connection)
+        return provider_id
+
+    def _take(self) -> _Connection | None:
+        """The thread's kept connection, if it is recent enough to trust; the caller owns it."""
+        kept: _Connection | None = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if kept is not None:
+            with self._kept_lock:
+                self._kept.discard(kept)
+        if kept is not None and time.monotonic() - kept.idle_since > IDLE_SECONDS:
+            _quit_quietly(kept)
+            return None
+        return kept
 
     def find(self, idempotency_key: str) -> str | None:
         raise lookup_unsupported(self)
@@ -116,6 +164,27 @@ class SmtpProvider:
 
     def _where(self) -> str:
         return f"smtp {self.host}:{self.port}"
+
+
+def _close_all(kept: set[_Connection], lock: threading.Lock) -> None:
+    """When the provider goes away (or the process exits): close the idle connections."""
+    with lock:
+        for connection in kept:
+            connection.close()
+        kept.clear()
+
+
+class _Stale(Exception):
+    """A kept connection turned out closed before the message went out."""
+
+
+def _went_stale(exc: Exception, connection: _Connection | None) -> bool:
+    """Closed by the server while idle: it hung up (421 or the socket) before DATA."""
+    if connection is not None and connection.data_started:
+        return False
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
+    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError)
 
 
 def _raise_mapped(where: str, exc: smtplib.SMTPException, conn: _Connection | None) -> NoReturn:

@@ -243,3 +243,64 @@ class TestStartTls:
         with pytest.raises(ProviderUnavailable, match="530") as caught:
             provider_for(server).send(outgoing())
         assert not isinstance(caught.value, ProviderRejected)
+
+
+class CountingSessions(Recorder):
+    """A Recorder that also counts SMTP sessions (one EHLO each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+
+class TestKeptConnection:
+    def test_messages_from_one_thread_share_one_connection(self, smtp_server, outgoing):
+        handler = CountingSessions()
+        provider = provider_for(smtp_server(handler))
+
+        for message_id in (1, 2, 3):
+            provider.send(outgoing(message_id))
+
+        assert len(handler.envelopes) == 3
+        assert handler.sessions == 1
+        provider.close()
+
+    def test_a_connection_the_server_dropped_while_idle_is_replaced_and_sends_once(
+        self, smtp_server, outgoing
+    ):
+        handler = CountingSessions()
+        provider = provider_for(smtp_server(handler, timeout=0.3))  # server hangs up idlers
+        provider.send(outgoing(1))
+        time.sleep(0.8)
+
+        provider.send(outgoing(2))
+
+        assert len(handler.envelopes) == 2  # the second went once, on a new connection
+        assert handler.sessions == 2
+        provider.close()
+
+    def test_after_an_error_the_connection_is_not_reused(self, smtp_server, outgoing):
+        handler = RefusingFirstRecipient()
+        provider = provider_for(smtp_server(handler))
+
+        with pytest.raises(ProviderRejected):
+            provider.send(outgoing(1))
+        provider.send(outgoing(2))
+
+        assert handler.sessions == 2  # a fresh session after the refusal
+        assert len(handler.envelopes) == 1
+        provider.close()
+
+
+class RefusingFirstRecipient(CountingSessions):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if not self.envelopes and not getattr(self, "refused", False):
+            self.refused = True
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
