@@ -6,8 +6,9 @@ key is shown in the console as base64 DER (SubjectPublicKeyInfo, no PEM armour).
 JSON array of events. Our ``custom_args`` come back as top-level fields of each event.
 
 ``sg_message_id`` is the ``X-Message-Id`` returned by mail send, followed by ``.filter...``
-(the per-recipient part SendGrid adds), so ``provider_message_id`` keeps what comes before the
-first dot: the id we stored at send time.
+(the per-recipient part SendGrid adds), so ``provider_message_id`` keeps what comes before
+``.filter``: the id we stored at send time. Older ids hold dots themselves
+(``14c5d75ce93.dfd.64b469.filter0001...``), so cutting at the first dot would lose them.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ def _event(event: dict[str, Any], kind: EventType, index: int) -> InboundEvent:
         occurred_at=from_unix(event["timestamp"], f"event [{index}] timestamp"),
         recipient=normalise_email(event.get("email")),
         our_message_id=our_id,
-        provider_message_id=sg_message_id.split(".", 1)[0] if sg_message_id else None,
+        provider_message_id=_sent_id(sg_message_id),
         bounce=_bounce(event) if kind is EventType.BOUNCED else None,
         reason=_reason(event, kind),
         url=text(event.get("url")) if kind is EventType.CLICKED else None,
@@ -173,3 +174,10 @@ def _reason(event: dict[str, Any], kind: EventType) -> str | None:
     if kind is EventType.DEFERRED:
         return text(event.get("response")) or text(event.get("reason"))
     return None
+
+
+def _sent_id(sg_message_id: str | None) -> str | None:
+    """The X-Message-Id part of an event's ``sg_message_id``."""
+    if not sg_message_id:
+        return None
+    return sg_message_id.split(".filter", 1)[0]

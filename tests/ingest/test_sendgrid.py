@@ -95,7 +95,7 @@ class TestNormalise:
         assert delivered.occurred_at == NOW - timedelta(seconds=60)
         assert delivered.recipient == "ada@example.com"
         assert delivered.our_message_id == 42
-        assert delivered.provider_message_id == "14c5d75ce93"  # the X-Message-Id part
+        assert delivered.provider_message_id == "14c5d75ce93.dfd.64b469"  # the X-Message-Id
         assert delivered.data == BATCH[1]
 
     def test_bounce_is_hard_and_blocked_is_soft(self):
@@ -183,3 +183,19 @@ class TestRefused:
     def test_malformed_but_signed_body(self, body, message):
         with pytest.raises(WebhookMalformed, match=message):
             parse(body)
+
+
+@pytest.mark.parametrize(
+    ("sg_message_id", "sent_id"),
+    [
+        ("14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", "14c5d75ce93.dfd.64b469"),
+        (
+            "Bt0ZnH8nRpGbI6hrjH9g4A.filterdrecv-5645d9c87f-78xgx-1-5E0A3B9B-8.0",
+            "Bt0ZnH8nRpGbI6hrjH9g4A",
+        ),
+        ("Bt0ZnH8nRpGbI6hrjH9g4A", "Bt0ZnH8nRpGbI6hrjH9g4A"),
+    ],
+)
+def test_the_provider_message_id_is_what_mail_send_returned(sg_message_id, sent_id):
+    """Old and new id formats: matching needs exactly the X-Message-Id we stored."""
+    assert sendgrid._sent_id(sg_message_id) == sent_id
