@@ -17,6 +17,7 @@ from nurture.core.funnel import Funnel
 from nurture.errors import ConfigInvalid
 from nurture.mail.providers import Provider, make_provider
 from nurture.mail.render import Renderer
+from nurture.mail.tracking import tracking_enabled
 from nurture.services.sending import Sending
 from nurture.services.uow import Database, Dispatcher
 from nurture.settings import Settings
@@ -101,4 +102,7 @@ class Runtime:
             )
             self._renderers.clear()
             self._renderers[funnel.version] = renderer
-        return Sending(funnel, renderer, self.settings.base_url, self.settings.signing_key)
+        tracking = tracking_enabled(self.settings.provider, self.settings.tracking)
+        return Sending(
+            funnel, renderer, self.settings.base_url, self.settings.signing_key, tracking
+        )

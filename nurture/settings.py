@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         "sendgrid, mailgun, postmark, ses, resend = that provider's HTTP API "
         "(docs/providers.md)",
     )
+    tracking: bool | None = Field(
+        default=None,
+        description="Own open pixel and click redirect in every email; unset = on for "
+        "outbox, smtp and memory, off for HTTP providers (they track themselves)",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_username: str | None = None

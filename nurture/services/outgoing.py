@@ -10,7 +10,7 @@ invariant 3).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from nurture.errors import TemplateError
 from nurture.mail.context import Links, RenderContext
 from nurture.mail.message import encode_message, unsubscribe_links
 from nurture.mail.render import Renderer
+from nurture.mail.tracking import add_tracking
 from nurture.services.situation import profile_of
 from nurture.store.ids import reserve_message_ids
 from nurture.store.models import Account, Enrollment, Lead, Message
@@ -40,6 +41,7 @@ class Sending:
     renderer: Renderer
     base_url: str
     signing_key: bytes
+    tracking: bool = False  # own open pixel and click redirect (nurture.mail.tracking)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,15 @@ def _content(sending: Sending, p: PendingSend, message_id: int, now: datetime) -
             "status": "failed",
             "error": f"render: {exc}",
         }
+    if sending.tracking:  # the text part keeps direct links: it was made before this
+        html = add_tracking(
+            rendered.html,
+            message_id=message_id,
+            lead_id=p.lead.id,
+            key=sending.signing_key,
+            base_url=sending.base_url,
+        )
+        rendered = replace(rendered, html=html)
     mime = encode_message(rendered, sender, p.lead.email, message_id, https_url, mailto, now)
     return {
         "id": message_id,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from nurture.core.clock import FrozenClock
 from nurture.mail.providers import MemoryProvider
 from nurture.runtime import Runtime
-from nurture.services import delivery, sending
+from nurture.services import delivery, engagement, sending
 from nurture.services.lead_input import LeadIn
 from nurture.services.leads import upsert_leads
 from nurture.services.scheduling import SchedulerOptions, tick
@@ -49,6 +49,11 @@ class Loop:
                 delivery.deliver(rt.database, rt.provider, ids, self.clock.now())
             except delivery.RetryLater:
                 self.retries.append(job)
+        elif job.actor == "process_engagement":
+            ids = job.args[0]
+            assert isinstance(ids, list)
+            with rt.database.unit_of_work() as uow:
+                engagement.process_engagement(uow.session, ids, self.clock.now())
         else:
             raise AssertionError(f"unexpected job {job}")
 
