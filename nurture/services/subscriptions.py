@@ -22,9 +22,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nurture.core.funnel import Funnel
 from nurture.errors import NotFound, NurtureError
 from nurture.mail.tokens import UnsubscribeClaim, verify_unsubscribe
-from nurture.services.enrollment import exit_live_enrollments
+from nurture.services.enrollment import enroll_in_stage_sequence, exit_live_enrollments
 from nurture.services.tracking_events import insert_event
 from nurture.store.models import Event, Lead, Message
 
@@ -123,10 +124,13 @@ def resume(session: Session, claim: UnsubscribeClaim, now: datetime) -> Subscrib
     return _view(lead)
 
 
-def resubscribe(session: Session, claim: UnsubscribeClaim, now: datetime) -> Subscriber:
+def resubscribe(
+    session: Session, claim: UnsubscribeClaim, now: datetime, funnel: Funnel
+) -> Subscriber:
     """Undo the lead's own unsubscribe (status back to ``active``, a ``resubscribed``
-    event). Refused for a bounced or complained address: the mailbox said no, not the
-    person on the page. Already active: nothing changes."""
+    event) and enroll it again in its stage's sequence, from the start (its unsubscribe
+    ended the last one). Refused for a bounced or complained address: the mailbox said no,
+    not the person on the page. Already active: nothing changes."""
     lead = _locked(session, claim.lead_id)
     if lead.contact_status == "active":
         return _view(lead)
@@ -135,6 +139,7 @@ def resubscribe(session: Session, claim: UnsubscribeClaim, now: datetime) -> Sub
     _set_status(lead, "active", now)
     lead.paused_until = None
     _record(session, lead, claim, "resubscribed", SOURCE_PAGE, now, _VIA[SOURCE_PAGE])
+    enroll_in_stage_sequence(session, funnel, [lead], now)
     return _view(lead)
 
 

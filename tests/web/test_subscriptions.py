@@ -207,6 +207,17 @@ class TestPreferences:
         assert lead_row(loop, lead_id).contact_status == "active"
         assert [e.type for e in events(loop, lead_id=lead_id)] == ["unsubscribed", "resubscribed"]
 
+    def test_a_resubscribed_lead_starts_its_stage_sequence_again(
+        self, loop, client, lead_id, token
+    ):
+        client.post(f"/u/{token}", data=ONE_CLICK)
+        client.post(f"/p/{token}", data={"action": "resubscribe"})
+
+        enrollment = loop.enrollment(lead_id)
+        assert (enrollment.status, enrollment.current_step) == ("active", "welcome")
+        loop.step()
+        assert [m.step_id for m in loop.messages(lead_id)] == ["welcome", "welcome"]
+
     def test_unsubscribe_resubscribe_unsubscribe_records_each_change(
         self, loop, client, lead_id, token
     ):

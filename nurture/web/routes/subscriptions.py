@@ -37,14 +37,19 @@ MAX_FORM_BYTES = 16 * 1024  # the one-click body is 26 bytes; our own form not m
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
 
 Change = Callable[..., Subscriber]
-#: What each form choice does; the service function takes (session, claim, now).
+#: What each form choice does; each takes (session, claim, now, funnel).
 CHOICES: dict[str, tuple[Change, str | None]] = {
     "unsubscribe": (
-        lambda session, claim, now: service.unsubscribe(session, claim, now, service.SOURCE_PAGE),
+        lambda session, claim, now, _: service.unsubscribe(
+            session, claim, now, service.SOURCE_PAGE
+        ),
         None,
     ),
-    "pause": (service.pause, None),
-    "resume": (service.resume, "Emails resumed."),
+    "pause": (lambda session, claim, now, _: service.pause(session, claim, now), None),
+    "resume": (
+        lambda session, claim, now, _: service.resume(session, claim, now),
+        "Emails resumed.",
+    ),
     "resubscribe": (service.resubscribe, "Welcome back: you are subscribed again."),
 }
 UNSUBSCRIBE_PAGE_CHOICES = frozenset({"unsubscribe", "pause"})
@@ -106,7 +111,7 @@ def _choose(rt: Runtime, token: str, choice: str) -> Response:
     now = rt.clock.now()
     try:
         with rt.database.unit_of_work() as uow:
-            subscriber = change(uow.session, claim, now)
+            subscriber = change(uow.session, claim, now, rt.funnels.current)
     except NotFound:
         return _not_found(rt)
     except SubscriptionRefused as exc:
