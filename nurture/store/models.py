@@ -193,6 +193,23 @@ class Event(Base):
     machine_reason: Mapped[str | None] = mapped_column(String(100))
     bounce: Mapped[str | None] = mapped_column(String(4))  # "hard" | "soft" for bounced
     data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=json_default)
+    # Website events: the browser's first-party id (or a key derived from an unknown email);
+    # anonymous events (lead_id NULL) join a lead by it once the visitor is identified.
+    visitor_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class Visitor(Base):
+    """A website visitor (the ``nurture_vid`` cookie) and, once identified by a form submit
+    or an event carrying both ids, the lead it is. Later anonymous events of the visitor are
+    stored with that lead at once."""
+
+    __tablename__ = "visitors"
+
+    visitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    identified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebhookToken(Base):

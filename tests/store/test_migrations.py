@@ -27,6 +27,7 @@ TABLES = {
     "events",
     "stage_changes",
     "webhook_tokens",
+    "visitors",
 }
 
 
