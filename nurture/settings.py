@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     soft_bounce_window_days: float = Field(
         default=7.0, gt=0, description="Window for counting soft bounces, in days"
     )
+    site_origins: str | None = Field(
+        default=None,
+        description="Comma-separated origins (https://www.example.com) whose pages may post "
+        "page views to /v1/collect (CORS); unset = /v1/collect answers 404",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("database_url")

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from nurture import __version__
 from nurture.runtime import Runtime
 from nurture.web import errors
-from nurture.web.routes import admin, leads, subscriptions, tracking, webhooks
+from nurture.web.routes import admin, events, leads, subscriptions, tracking, webhooks
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -42,4 +42,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(subscriptions.router)
     app.include_router(tracking.router)
+    app.include_router(events.router)
     return app

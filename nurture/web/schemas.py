@@ -113,3 +113,12 @@ class WebhookOut(BaseModel):
     duplicates: int  # already stored (a provider retry), stored once
     unmatched: int  # no message and no lead matched: acknowledged, not stored
     ignored: int  # provider event types with no canonical type (e.g. SendGrid processed)
+
+
+class SiteEventsOut(BaseModel):
+    """What ``POST /v1/events`` and ``/v1/collect`` did: newly stored events, repeats of a
+    stored ``event_id`` (or twice in the batch), and how many new ones have no lead yet."""
+
+    stored: int
+    duplicates: int
+    anonymous: int

@@ -1,0 +1,333 @@
+"""Website and product events (``POST /v1/events``, ``POST /v1/collect``): validated as a
+whole, stored with one multi-row insert, tied to leads, followed up after commit.
+
+Stored types speak the funnel's language, so a ``wait_for`` or ``goal`` in a sequence
+matches them with no translation table: ``page_view`` is stored as ``visited``,
+``form_submit`` as ``submitted``, every other name as ``custom:NAME`` (a sequence waits on
+``custom:pricing_viewed``). The name as posted stays in ``data["event"]``.
+
+Which lead: the event's email, else the lead its ``visitor_id`` was identified as. An email
+that is no lead yet creates one (initial stage, enrolled) only for a hand-raising form
+(``form_submit``, ``demo_requested``): anyone can be made a lead by filling in a form, not by
+being named in a product event. Other events of an unknown email are stored anonymous under
+the email's visitor key and join the lead once one is identified with that email
+(``nurture.services.visitors``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nurture.core.bots import scanner_name
+from nurture.core.funnel import Funnel
+from nurture.errors import InvalidInput
+from nurture.services.enrollment import wake_waiting
+from nurture.services.lead_input import LeadIn, normalise_email
+from nurture.services.leads import upsert_leads
+from nurture.services.uow import Jobs
+from nurture.services.visitors import Sighting, email_key, known_leads, record_sightings, stitch
+from nurture.services.webhook_tokens import insert_ignoring_conflicts
+from nurture.store.models import Event, Lead
+
+NAMED_TYPES = (
+    "page_view",
+    "form_submit",
+    "download",
+    "webinar_attended",
+    "trial_started",
+    "demo_requested",
+    "pricing_viewed",
+)
+#: Events that make a lead of an unknown email: someone filled in a form.
+CREATES_LEAD = frozenset({"form_submit", "demo_requested"})
+STORED_AS = {"page_view": "visited", "form_submit": "submitted"}
+#: Custom names: ``custom:`` plus the name fits the 40-character ``events.type`` column.
+CUSTOM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,32}$")
+MAX_PROPERTIES_BYTES = 4096
+#: How far ahead of our clock an ``occurred_at`` may be (the sender's clock drifts a little).
+MAX_FUTURE = timedelta(minutes=5)
+INSERT_CHUNK = 1000  # 16 columns x 1,000 rows stays under SQLite's 32,766 variables
+JOB_CHUNK = 500
+CRAWLER_MARKS = ("bot/", "bot;", " bot", "crawler", "spider", "slurp", "headless")
+
+
+def stored_type(name: str) -> str:
+    """The ``events.type`` a sequence's ``wait_for`` and ``goal`` match against."""
+    return STORED_AS.get(name, f"custom:{name}")
+
+
+class SiteEventIn(BaseModel):
+    """One website or product event. Identified by ``email``, ``visitor_id`` or both."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: str = Field(max_length=40, examples=["page_view", "demo_requested"])
+    email: str | None = Field(default=None, max_length=320)
+    visitor_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{8,64}$", description="The nurture_vid cookie"
+    )
+    event_id: str | None = Field(
+        default=None, min_length=1, max_length=255, description="Idempotency key"
+    )
+    occurred_at: AwareDatetime | None = Field(default=None, description="Default: now")
+    url: str | None = Field(default=None, max_length=2048)
+    title: str | None = Field(default=None, max_length=300)
+    user_agent: str | None = Field(default=None, max_length=1000)
+    ip: str | None = Field(default=None, max_length=64)
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        if value in NAMED_TYPES or CUSTOM_NAME.match(value):
+            return value
+        raise ValueError(
+            f"unknown event type {value!r}; use one of {', '.join(NAMED_TYPES)}, or a custom "
+            "name of lower-case letters, digits and _ (at most 33, starting with a letter)"
+        )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise_email(value) if value else None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+    @field_validator("ip")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address") from None
+
+    @field_validator("properties")
+    @classmethod
+    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(value, separators=(",", ":")).encode())
+        if size > MAX_PROPERTIES_BYTES:
+            raise ValueError(f"is {size} bytes as JSON; at most {MAX_PROPERTIES_BYTES}")
+        return value
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """What the HTTP request says when an event does not: the browser's user agent and IP.
+    ``classify``: the user agent is a browser's, so a crawler's is flagged machine (a site's
+    own server posting to /v1/events is not a crawler)."""
+
+    user_agent: str | None = None
+    ip: str | None = None
+    classify: bool = False
+
+
+@dataclass(frozen=True)
+class SiteCounts:
+    stored: int = 0
+    duplicates: int = 0
+    anonymous: int = 0
+    lead_ids: tuple[int, ...] = field(default=(), compare=False)
+
+
+def parse_events(raw: object, now: datetime, *, max_items: int, public: bool) -> list[SiteEventIn]:
+    """Validate a body (an object or an array of them) as a whole; ``InvalidInput`` lists
+    every problem with its item's index and field, and nothing is stored. ``public``: the
+    browser endpoint, where only anonymous page views are accepted."""
+    items = raw if isinstance(raw, list) else [raw]
+    if not items or len(items) > max_items:
+        raise InvalidInput(f"send one event or an array of 1 to {max_items}")
+    parsed: list[SiteEventIn] = []
+    errors: list[dict[str, object]] = []
+
+    def problem(index: int, where: str, message: str) -> None:
+        errors.append({"index": index, "field": where, "message": message})
+
+    for index, item in enumerate(items):
+        try:
+            event = SiteEventIn.model_validate(item)
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(part) for part in err["loc"]) or "(event)"
+                problem(index, where, str(err["msg"]).removeprefix("Value error, "))
+            continue
+        if event.email is None and event.visitor_id is None:
+            problem(index, "email", "give email, visitor_id or both")
+        if event.occurred_at is not None and event.occurred_at > now + MAX_FUTURE:
+            problem(index, "occurred_at", "is in the future")
+        if public:
+            if event.type != "page_view":
+                problem(index, "type", "only page_view is accepted here")
+            if event.email is not None or event.visitor_id is None:
+                problem(index, "visitor_id", "give visitor_id and no email")
+            if event.user_agent is not None or event.ip is not None:
+                problem(index, "user_agent", "user_agent and ip come from the request here")
+        parsed.append(event)
+    if errors:
+        raise InvalidInput(f"event {errors[0]['index']}: {errors[0]['message']}", errors)
+    return parsed
+
+
+def record_site_events(
+    session: Session,
+    jobs: Jobs,
+    funnel: Funnel,
+    events: list[SiteEventIn],
+    *,
+    now: datetime,
+    source: str,
+    meta: RequestMeta,
+    default_time_zone: str,
+) -> SiteCounts:
+    """Store ``events`` (already validated) once per ``(source, event_id)``; identify visitors
+    and join their earlier anonymous events; wake the leads' ``wait_for`` steps and enqueue
+    ``process_engagement`` for after commit. Never commits."""
+    leads = _leads_by_email(session, funnel, events, now, default_time_zone)
+    identified: dict[str, int] = {}
+    for event in sorted(events, key=lambda e: e.occurred_at or now):
+        lead_id = leads.get(event.email or "")
+        if lead_id is not None:
+            identified[email_key(event.email or "")] = lead_id
+            if event.visitor_id:
+                identified[event.visitor_id] = lead_id
+    remembered = known_leads(session, (e.visitor_id for e in events if e.visitor_id))
+    unique: dict[str, dict[str, Any]] = {}
+    for event in events:
+        row = _row(event, leads, identified, remembered, now, source, meta)
+        unique.setdefault(row["source_event_id"], row)
+    new = _insert(session, list(unique.values()))
+    record_sightings(
+        session,
+        (
+            Sighting(row["visitor_id"], row["occurred_at"], identified.get(row["visitor_id"]))
+            for row in new
+            if row["visitor_id"]
+        ),
+        now,
+    )
+    stitched = stitch(session, identified)
+    real = {row["lead_id"] for row in new if row["lead_id"] and not row["machine"]} | stitched
+    wake_waiting(session, sorted(real), now)
+    lead_ids = sorted(real | {row["lead_id"] for row in new if row["lead_id"]})
+    for start in range(0, len(lead_ids), JOB_CHUNK):
+        jobs.enqueue("process_engagement", lead_ids[start : start + JOB_CHUNK])
+    anonymous = sum(1 for row in new if row["lead_id"] is None)
+    return SiteCounts(len(new), len(events) - len(new), anonymous, tuple(lead_ids))
+
+
+def _leads_by_email(
+    session: Session,
+    funnel: Funnel,
+    events: list[SiteEventIn],
+    now: datetime,
+    default_time_zone: str,
+) -> dict[str, int]:
+    """Lead ids of the events' emails, creating the leads a hand-raising form names."""
+    emails = sorted({e.email for e in events if e.email})
+    if not emails:
+        return {}
+    found: dict[str, int] = {
+        email: lead_id
+        for email, lead_id in session.execute(
+            select(Lead.email, Lead.id).where(Lead.email.in_(emails))
+        )
+    }
+    missing = sorted({e.email for e in events if e.email and e.type in CREATES_LEAD} - set(found))
+    if missing:
+        result = upsert_leads(
+            session,
+            funnel,
+            [LeadIn(email=email, source="website") for email in missing],
+            now=now,
+            default_time_zone=default_time_zone,
+        )
+        found.update({lead.email: lead.id for lead, _ in result.leads})
+    return found
+
+
+def _row(
+    event: SiteEventIn,
+    leads: dict[str, int],
+    identified: dict[str, int],
+    remembered: dict[str, int],
+    now: datetime,
+    source: str,
+    meta: RequestMeta,
+) -> dict[str, Any]:
+    visitor = event.visitor_id
+    lead_id = leads.get(event.email or "")
+    if lead_id is None and visitor:
+        lead_id = identified.get(visitor) or remembered.get(visitor)
+    if lead_id is None and visitor is None and event.email:
+        visitor = email_key(event.email)
+    agent = event.user_agent or meta.user_agent
+    machine_reason = _crawler(agent) if (event.user_agent or meta.classify) else None
+    data: dict[str, Any] = {"event": event.type}
+    if event.title:
+        data["title"] = event.title
+    if event.properties:
+        data["properties"] = event.properties
+    if lead_id is None and event.email:
+        data["email"] = event.email
+    occurred = (event.occurred_at or now).astimezone(UTC)
+    return {
+        "lead_id": lead_id,
+        "message_id": None,
+        "type": stored_type(event.type),
+        "source": source,
+        "source_event_id": event.event_id or uuid.uuid4().hex,
+        "occurred_at": occurred,
+        "received_at": now,
+        "url": event.url,
+        "user_agent": agent[:1000] if agent else None,
+        "ip": (event.ip or meta.ip or "")[:64] or None,
+        "machine": machine_reason is not None,
+        "machine_reason": machine_reason,
+        "bounce": None,
+        "data": data,
+        "visitor_id": visitor,
+    }
+
+
+def _crawler(user_agent: str | None) -> str | None:
+    """Why a page view is a machine's (a crawler or scripted client), or None."""
+    if not user_agent:
+        return None
+    agent = user_agent.lower()
+    name = scanner_name(agent)
+    if name:
+        return f"scanner: {name}"
+    mark = next((m for m in CRAWLER_MARKS if m in agent), None)
+    return f"crawler user agent ({mark.strip()})" if mark else None
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert, ignoring events already stored; the rows that are new. Sorted by key, so two
+    overlapping batches take the unique index's locks in the same order."""
+    rows.sort(key=lambda r: r["source_event_id"])
+    by_key = {r["source_event_id"]: r for r in rows}
+    new: list[dict[str, Any]] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        statement = (
+            insert_ignoring_conflicts(session, Event, "source", "source_event_id")
+            .values(rows[start : start + INSERT_CHUNK])
+            .returning(Event.source_event_id)
+        )
+        new.extend(by_key[key] for key in session.scalars(statement))
+    return new
