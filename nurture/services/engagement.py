@@ -9,12 +9,13 @@ stored once), then suppression and wake-ups for the newly stored events only, an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
@@ -176,15 +177,65 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]
     two overlapping batches take the unique index's locks in the same order (no deadlock)."""
     rows.sort(key=lambda r: (r["source"], r["source_event_id"]))
     by_key = {(r["source"], r["source_event_id"]): r for r in rows}
+    postgres = session.get_bind().dialect.name == "postgresql"
     new: list[dict[str, Any]] = []
     for chunk in _chunks(rows, INSERT_CHUNK):
-        statement = (
-            insert_ignoring_conflicts(session, Event, "source", "source_event_id")
-            .values(list(chunk))
-            .returning(Event.id, Event.source, Event.source_event_id)
-        )
-        for event_id, source, source_event_id in session.execute(statement):
+        if postgres:
+            returned = session.execute(_UNNEST_INSERT, _arrays(chunk))
+        else:
+            returned = session.execute(
+                insert_ignoring_conflicts(session, Event, "source", "source_event_id")
+                .values(list(chunk))
+                .returning(Event.id, Event.source, Event.source_event_id)
+            )
+        for event_id, source, source_event_id in returned:
             row = by_key[(source, source_event_id)]
             row["id"] = event_id
             new.append(row)
     return new
+
+
+#: PostgreSQL: one array parameter per column, so the statement is the same text whatever
+#: the batch size (compiled and planned once, 14 parameters, not 14 per row). Compiling a
+#: 1,000-row VALUES list through SQLAlchemy cost more than running it.
+_UNNEST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("lead_id", "bigint"),
+    ("message_id", "bigint"),
+    ("type", "text"),
+    ("source", "text"),
+    ("source_event_id", "text"),
+    ("occurred_at", "timestamptz"),
+    ("received_at", "timestamptz"),
+    ("url", "text"),
+    ("user_agent", "text"),
+    ("ip", "text"),
+    ("machine", "boolean"),
+    ("machine_reason", "text"),
+    ("bounce", "text"),
+    ("data", "jsonb"),
+)
+_UNNEST_INSERT = text(
+    f"INSERT INTO events ({', '.join(name for name, _ in _UNNEST_COLUMNS)}) "
+    "SELECT * FROM unnest("
+    + ", ".join(
+        f"CAST(:{name} AS text[])::jsonb[]" if kind == "jsonb" else f"CAST(:{name} AS {kind}[])"
+        for name, kind in _UNNEST_COLUMNS
+    )
+    + ") ON CONFLICT (source, source_event_id) DO NOTHING "
+    "RETURNING id, source, source_event_id"
+)
+
+
+def _arrays(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Column-wise values, converted as the model's column types would (UTC datetimes,
+    JSON text)."""
+    arrays: dict[str, list[Any]] = {name: [] for name, _ in _UNNEST_COLUMNS}
+    for row in rows:
+        for name, kind in _UNNEST_COLUMNS:
+            value = row[name]
+            if kind == "timestamptz":
+                value = value.astimezone(UTC)
+            elif kind == "jsonb":
+                value = json.dumps(value)
+            arrays[name].append(value)
+    return arrays

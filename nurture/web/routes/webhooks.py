@@ -11,19 +11,27 @@ not retry it forever.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+import random
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from nurture.errors import NotFound, WebhookTooLarge
 from nurture.ingest import Webhooks
+from nurture.ingest.events import InboundEvent
 from nurture.runtime import Runtime
 from nurture.services.engagement import StoredCounts, store_events
 from nurture.services.suppression import SoftBouncePolicy
 from nurture.services.webhook_tokens import DatabaseTokenCache
 from nurture.web.schemas import WebhookOut
+
+#: Times a batch is stored again after PostgreSQL aborted it as a deadlock victim.
+DEADLOCK_RETRIES = 5
+_RETRYABLE = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -90,11 +98,32 @@ def _handle(
     if result.events:
         settings = runtime.settings
         policy = SoftBouncePolicy(settings.soft_bounce_limit, settings.soft_bounce_window)
-        with runtime.database.unit_of_work() as uow:
-            counts = store_events(uow.session, uow.jobs, result.events, now, policy)
+        counts = _store(runtime, result.events, now, policy)
     return WebhookOut(
         stored=counts.stored,
         duplicates=counts.duplicates,
         unmatched=counts.unmatched,
         ignored=len(result.ignored),
     )
+
+
+def _store(
+    runtime: Runtime, events: Sequence[InboundEvent], now: datetime, policy: SoftBouncePolicy
+) -> StoredCounts:
+    """Store in one transaction, again if PostgreSQL chose it as a deadlock victim.
+
+    Concurrent batches deadlock now and then: an event insert holds a key-share lock on its
+    lead (the foreign key) until commit, and suppression locks the leads it changes FOR
+    UPDATE, so two batches with bounces for each other's leads wait on each other. The
+    victim was rolled back whole (no jobs were sent), so storing it again is safe; a
+    provider would retry it anyway, but a 500 costs it minutes of backoff.
+    """
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            with runtime.database.unit_of_work() as uow:
+                return store_events(uow.session, uow.jobs, events, now, policy)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE or attempt == DEADLOCK_RETRIES:
+                raise
+            time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+    raise AssertionError("unreachable")
