@@ -39,15 +39,8 @@ from nurture.services.visitors import Sighting, email_key, known_leads, record_s
 from nurture.services.webhook_tokens import insert_ignoring_conflicts
 from nurture.store.models import Event, Lead
 
-NAMED_TYPES = (
-    "page_view",
-    "form_submit",
-    "download",
-    "webinar_attended",
-    "trial_started",
-    "demo_requested",
-    "pricing_viewed",
-)
+NAMED_TYPES: tuple[str, ...] = ("page_view", "form_submit", "download", "webinar_attended")
+NAMED_TYPES += ("trial_started", "demo_requested", "pricing_viewed")
 #: Events that make a lead of an unknown email: someone filled in a form.
 CREATES_LEAD = frozenset({"form_submit", "demo_requested"})
 STORED_AS = {"page_view": "visited", "form_submit": "submitted"}
@@ -206,21 +199,20 @@ def record_site_events(
             identified[email_key(event.email or "")] = lead_id
             if event.visitor_id:
                 identified[event.visitor_id] = lead_id
-    remembered = known_leads(session, (e.visitor_id for e in events if e.visitor_id))
+    # What this batch identified wins over what was remembered from earlier ones.
+    by_visitor = known_leads(session, (e.visitor_id for e in events if e.visitor_id))
+    by_visitor |= identified
     unique: dict[str, dict[str, Any]] = {}
     for event in events:
-        row = _row(event, leads, identified, remembered, now, source, meta)
+        row = _row(event, leads, by_visitor, now, source, meta)
         unique.setdefault(row["source_event_id"], row)
     new = _insert(session, list(unique.values()))
-    record_sightings(
-        session,
-        (
-            Sighting(row["visitor_id"], row["occurred_at"], identified.get(row["visitor_id"]))
-            for row in new
-            if row["visitor_id"]
-        ),
-        now,
-    )
+    seen = [
+        Sighting(r["visitor_id"], r["occurred_at"], identified.get(r["visitor_id"]))
+        for r in new
+        if r["visitor_id"]
+    ]
+    record_sightings(session, seen, now)
     stitched = stitch(session, identified)
     real = {row["lead_id"] for row in new if row["lead_id"] and not row["machine"]} | stitched
     wake_waiting(session, sorted(real), now)
@@ -242,12 +234,8 @@ def _leads_by_email(
     emails = sorted({e.email for e in events if e.email})
     if not emails:
         return {}
-    found: dict[str, int] = {
-        email: lead_id
-        for email, lead_id in session.execute(
-            select(Lead.email, Lead.id).where(Lead.email.in_(emails))
-        )
-    }
+    rows = session.execute(select(Lead.email, Lead.id).where(Lead.email.in_(emails)))
+    found: dict[str, int] = {email: lead_id for email, lead_id in rows}
     missing = sorted({e.email for e in events if e.email and e.type in CREATES_LEAD} - set(found))
     if missing:
         result = upsert_leads(
@@ -264,8 +252,7 @@ def _leads_by_email(
 def _row(
     event: SiteEventIn,
     leads: dict[str, int],
-    identified: dict[str, int],
-    remembered: dict[str, int],
+    by_visitor: dict[str, int],
     now: datetime,
     source: str,
     meta: RequestMeta,
@@ -273,18 +260,15 @@ def _row(
     visitor = event.visitor_id
     lead_id = leads.get(event.email or "")
     if lead_id is None and visitor:
-        lead_id = identified.get(visitor) or remembered.get(visitor)
+        lead_id = by_visitor.get(visitor)
     if lead_id is None and visitor is None and event.email:
         visitor = email_key(event.email)
     agent = event.user_agent or meta.user_agent
     machine_reason = _crawler(agent) if (event.user_agent or meta.classify) else None
-    data: dict[str, Any] = {"event": event.type}
-    if event.title:
-        data["title"] = event.title
-    if event.properties:
-        data["properties"] = event.properties
-    if lead_id is None and event.email:
-        data["email"] = event.email
+    extra = {"title": event.title, "properties": event.properties}
+    if lead_id is None:
+        extra["email"] = event.email  # kept for the record until the email is a lead
+    data: dict[str, Any] = {"event": event.type} | {k: v for k, v in extra.items() if v}
     occurred = (event.occurred_at or now).astimezone(UTC)
     return {
         "lead_id": lead_id,
