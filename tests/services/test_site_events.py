@@ -26,7 +26,7 @@ from nurture.services.uow import Job
 from nurture.settings import Settings
 from nurture.store.models import Event, Lead, Visitor
 from tests.services.conftest import MONDAY_9AM_CHICAGO, Loop
-from tests.support import API_KEY, small_funnel
+from tests.support import API_KEY, shipped_runtime, small_funnel
 
 VID = "vid-0123456789abcdef"
 EMAIL = "sam@acme.example"
@@ -194,3 +194,27 @@ class TestWaitForSiteEvent:
         post(loop, {"type": "download", "email": EMAIL})
         loop.run_until_idle(max_days=5)
         assert loop.enrollment(lead_id).exit_reason == "no pricing"
+
+
+class TestShippedFunnel:
+    @pytest.fixture
+    def shipped(self, database, tmp_path: Path) -> Loop:
+        clock = FrozenClock(MONDAY_9AM_CHICAGO)
+        provider = MemoryProvider()
+        harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
+        database.dispatcher = harness.run_job
+        return harness
+
+    def test_the_websites_demo_form_meets_the_warm_sequences_goal(self, shipped):
+        # Given a warm lead waiting for a click on the buyer's guide
+        lead_id = shipped.add_lead(EMAIL, stage="warm")
+        while shipped.enrollment(lead_id).status != "waiting_for_event":
+            shipped.step() or shipped.clock.set(shipped.next_due())
+        assert shipped.enrollment(lead_id).sequence_id == "warm-evaluation"
+        # When the website posts the demo request
+        shipped.clock.advance(timedelta(hours=1))
+        post(shipped, {"type": "demo_requested", "email": EMAIL, "visitor_id": VID})
+        shipped.step()
+        # Then the sequence ends on its goal: sales takes over
+        done = shipped.enrollment(lead_id)
+        assert (done.status, done.exit_reason) == ("completed", "goal: custom:demo_requested")
