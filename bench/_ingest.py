@@ -22,7 +22,6 @@ import psycopg
 from _harness import Db
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from psycopg.types.json import Jsonb
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -212,16 +211,27 @@ def p99(values: list[float]) -> float:
 
 
 COLUMNS = (
-    "lead_id, message_id, type, source, source_event_id, occurred_at, received_at, url, "
-    "user_agent, ip, machine, machine_reason, bounce, data"
+    ("lead_id", "bigint"), ("message_id", "bigint"), ("type", "text"), ("source", "text"),
+    ("source_event_id", "text"), ("occurred_at", "timestamptz"),
+    ("received_at", "timestamptz"), ("url", "text"), ("user_agent", "text"), ("ip", "text"),
+    ("machine", "boolean"), ("machine_reason", "text"), ("bounce", "text"), ("data", "jsonb"),
+)  # fmt: skip
+_NAMES = ", ".join(name for name, _ in COLUMNS)
+RAW_INSERT = (
+    f"INSERT INTO events ({_NAMES}) SELECT {_NAMES.replace('data', 'data::jsonb')} "
+    "FROM unnest("
+    + ", ".join(f"%s::{'text' if kind == 'jsonb' else kind}[]" for _, kind in COLUMNS)
+    + f") AS u({_NAMES}) ON CONFLICT (source, source_event_id) DO NOTHING"
 )
 
 
 def raw_inserts(db: Db, bodies: list[bytes], size: int, now: datetime) -> tuple[int, float]:
-    """The same events as plain rows, one multi-row INSERT … ON CONFLICT DO NOTHING per
-    batch and a commit each (as the API does), on one connection: the database's ceiling
-    for this table and its indexes. Rows go under source 'baseline'. (rows, seconds)."""
-    owners = {m: lead for m, lead in _owners(db)}
+    """The same events as plain rows, ``size`` per INSERT … ON CONFLICT DO NOTHING and a
+    commit each (as the API does), on one connection: the database's ceiling for this table,
+    its indexes and foreign keys. One array per column (unnest), the fastest multi-row form
+    through psycopg (a VALUES list of 14,000 parameters spends longer in the client than in
+    the server). Rows go under source 'baseline'. Returns (rows, seconds)."""
+    owners = dict(_owners(db))
     rows: list[tuple[Any, ...]] = []
     for body in bodies:
         for event in json.loads(body):
@@ -234,20 +244,14 @@ def raw_inserts(db: Db, bodies: list[bytes], size: int, now: datetime) -> tuple[
                     owners[message_id], message_id, kind, "baseline", event["sg_event_id"],
                     datetime.fromtimestamp(event["timestamp"], now.tzinfo), now,
                     event.get("url"), event.get("useragent"), event.get("ip"), False, None,
-                    "hard" if kind == "bounced" else None, Jsonb(event),
+                    "hard" if kind == "bounced" else None, json.dumps(event),
                 )
             )  # fmt: skip
-    placeholders = "(" + ", ".join(["%s"] * 14) + ")"
     with psycopg.connect(db.conninfo) as conn:
         started = time.perf_counter()
         for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            sql = (
-                f"INSERT INTO events ({COLUMNS}) VALUES "
-                + ", ".join([placeholders] * len(chunk))
-                + " ON CONFLICT (source, source_event_id) DO NOTHING"
-            )
-            conn.execute(sql.encode(), [v for row in chunk for v in row])
+            columns = [list(values) for values in zip(*rows[start : start + size], strict=True)]
+            conn.execute(RAW_INSERT.encode(), columns)
             conn.commit()
         seconds = time.perf_counter() - started
     return len(rows), seconds

@@ -80,12 +80,8 @@ def start_api(srv: Servers, db: Db, running: Processes, public_key: str) -> str:
         NURTURE_PROVIDER="memory",
         NURTURE_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"),
     )
-    args = [sys.executable, "-m", "uvicorn", "--factory", "nurture.web.factory:app"]
-    if not _has_factory():
-        args = [sys.executable, "-m", "nurture.cli", "api"]
-    args += ["--host", "127.0.0.1", "--port", str(port)]
-    if _has_factory():
-        args += ["--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"]
+    args = [sys.executable, "-m", "nurture.cli", "api", "--host", "127.0.0.1"]
+    args += ["--port", str(port)]
     running.start("api", args, env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -98,10 +94,6 @@ def start_api(srv: Servers, db: Db, running: Processes, public_key: str) -> str:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"the API did not answer in 60 s\n{running.logs()}")
-
-
-def _has_factory() -> bool:
-    return False
 
 
 def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
@@ -138,6 +130,8 @@ def main() -> None:
             )
             figure(f"ingest p99 per batch: {p99(posted.latencies) * 1000:.0f} ms")
             running.stop()
+            retried = (running.logdir / "api.log").read_text().count("deadlock victim")
+            note(f"batches stored again after a deadlock: {retried}")
 
             count = stored(db, "sendgrid")
             note(f"answers {posted.answers}; stored {count} of {batches.distinct} distinct")

@@ -11,6 +11,7 @@ not retry it forever.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,8 @@ from nurture.web.schemas import WebhookOut
 #: Times a batch is stored again after PostgreSQL aborted it as a deadlock victim.
 DEADLOCK_RETRIES = 5
 _RETRYABLE = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -125,5 +128,8 @@ def _store(
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE or attempt == DEADLOCK_RETRIES:
                 raise
+            log.warning(
+                "webhook batch of %d events was a deadlock victim; storing it again", len(events)
+            )
             time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
     raise AssertionError("unreachable")
