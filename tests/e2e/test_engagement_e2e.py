@@ -1,0 +1,237 @@
+"""A hard bounce, end to end, as operators run the engine: ``nurture api``, ``nurture
+scheduler`` and ``dramatiq workers`` processes on PostgreSQL and Redis, sending through the
+SendGrid provider to a local server that answers like SendGrid's Mail Send API.
+
+The lead's first email goes out carrying our message id in ``custom_args``; SendGrid's
+signed Event Webhook then reports a hard bounce for it; the lead shows the event and the
+``bounced`` status over the API, its enrollment has exited, and the second email (due a few
+seconds after the first) is never sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from tests.faults.conftest import free_port
+from tests.faults.harness import Processes, RedisServer, wait_until
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+API_KEY = "e2e-api-key"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+SG_MESSAGE_ID = "W86EgYT6SQKk0lRflfLRsA"  # what our SendGrid answers in X-Message-Id
+SECOND_AFTER_S = 12  # the funnel's wait between the two emails
+
+PIPELINE = """\
+version: 1
+sequences:
+  cold: bounce-e2e
+sender:
+  from: "Maya Chen <maya@lumen-analytics.example>"
+  postal_address: "548 Market St, San Francisco, CA 94104"
+send_window:
+  days: [mon, tue, wed, thu, fri, sat, sun]
+  hours: "00:00-24:00"
+frequency_cap:
+  max: 100
+  per: 1d
+"""
+
+SEQUENCE = f"""\
+id: bounce-e2e
+stages: [cold]
+steps:
+  - id: welcome
+    send: {{template: cold/welcome.html, subject: "Welcome, {{{{ lead.first_name }}}}"}}
+  - id: pause
+    wait: {SECOND_AFTER_S}s
+  - id: second
+    send: {{template: cold/metrics-guide.html, subject: "Second, {{{{ lead.first_name }}}}"}}
+  - id: done
+    exit: completed
+"""
+
+
+class SendGridKey:
+    """A P-256 key pair as SendGrid holds one; the public half as its console shows it."""
+
+    def __init__(self) -> None:
+        self.private = ec.generate_private_key(ec.SECP256R1())
+        der = self.private.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.public = base64.b64encode(der).decode()
+
+    def signed_post(self, url: str, events: list[dict[str, Any]]) -> httpx.Response:
+        body = json.dumps(events).encode()
+        timestamp = str(int(time.time()))
+        signature = self.private.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        }
+        return httpx.post(url, content=body, headers=headers, timeout=10)
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    """Every process stopped at the end; their logs printed (pytest shows them on failure)."""
+    started = Processes(tmp_path / "logs")
+    yield started
+    started.stop_all()
+    print(started.report())
+
+
+@pytest.fixture
+def redis_url(processes: Processes) -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="nurture-redis-"))  # short: a socket path
+    server = RedisServer(folder, processes)
+    server.start()
+    yield server.url
+    processes.stop_all()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def sendgrid_api(httpserver: HTTPServer) -> HTTPServer:
+    """Mail Send as SendGrid answers it: 202, empty body, the id in X-Message-Id."""
+    httpserver.expect_request("/v3/mail/send", method="POST").respond_with_response(
+        Response(status=202, headers={"X-Message-Id": SG_MESSAGE_ID})
+    )
+    return httpserver
+
+
+def funnel(folder: Path) -> Path:
+    shutil.copytree(REPO / "templates", folder / "templates")
+    (folder / "sequences").mkdir()
+    (folder / "nurture.yaml").write_text(PIPELINE)
+    (folder / "sequences" / "bounce-e2e.yaml").write_text(SEQUENCE)
+    return folder
+
+
+def sends(server: HTTPServer) -> list[dict[str, Any]]:
+    return [json.loads(request.get_data()) for request, _ in server.log]
+
+
+def test_hard_bounce_reported_by_webhook_stops_the_lead(
+    postgres_url: str,
+    redis_url: str,
+    processes: Processes,
+    sendgrid_api: HTTPServer,
+    tmp_path: Path,
+) -> None:
+    key = SendGridKey()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NURTURE_")} | {
+        "NURTURE_DATABASE_URL": postgres_url,
+        "NURTURE_REDIS_URL": redis_url,
+        "NURTURE_FUNNEL_DIR": str(funnel(tmp_path / "funnel")),
+        "NURTURE_VAR_DIR": str(tmp_path / "var"),
+        "NURTURE_PROVIDER": "sendgrid",
+        "NURTURE_SENDGRID_API_KEY": "SG.e2e-test-key",
+        "NURTURE_SENDGRID_BASE_URL": sendgrid_api.url_for("").rstrip("/"),
+        "NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY": key.public,
+        "NURTURE_SECRET_KEY": "s" * 32,
+        "NURTURE_API_KEYS": API_KEY,
+        "NURTURE_BASE_URL": f"http://127.0.0.1:{port}",
+        "NURTURE_LOG_LEVEL": "info",
+        "PYTHONPATH": str(REPO),
+        "PYTHONUNBUFFERED": "1",
+        "dramatiq_worker_timeout": "100",
+    }
+    (tmp_path / "var").mkdir()
+    nurture = [sys.executable, "-m", "nurture.cli"]
+    processes.start(
+        "api", [*nurture, "api", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path
+    )
+    processes.start(
+        "worker",
+        [sys.executable, "-m", "dramatiq", "workers", "--processes", "1", "--threads", "2"],
+        env,
+        tmp_path,
+    )
+    processes.start(
+        "scheduler", [*nurture, "scheduler", "--reconcile-every-seconds", "1"], env, tmp_path
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def api_up() -> bool:
+        try:
+            return httpx.get(f"{base}/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_until(api_up, timeout=30, what="the API to answer", processes=processes)
+
+    # Given a new lead, enrolled at once: its first email goes out through SendGrid
+    created = httpx.post(
+        f"{base}/v1/leads",
+        json={"email": "Ada@Example.com", "first_name": "Ada", "time_zone": "UTC"},
+        headers=AUTH,
+    )
+    assert created.status_code == 201, created.text
+    lead_id = created.json()["leads"][0]["id"]
+
+    def lead() -> dict[str, Any]:
+        response = httpx.get(f"{base}/v1/leads/{lead_id}", headers=AUTH, timeout=5)
+        assert response.status_code == 200, response.text
+        detail: dict[str, Any] = response.json()
+        return detail
+
+    wait_until(lambda: sends(sendgrid_api), timeout=30, what="the first send", processes=processes)
+    sent_at = time.monotonic()
+    (payload,) = sends(sendgrid_api)
+    assert payload["personalizations"] == [{"to": [{"email": "ada@example.com"}]}]
+    message_id = payload["custom_args"]["nurture_message_id"]
+    assert message_id.isdigit()
+
+    # When SendGrid reports a hard bounce for it, signed
+    bounce = {
+        "email": "ada@example.com",
+        "timestamp": int(time.time()),
+        "smtp-id": f"<{SG_MESSAGE_ID}@geopod-ismtpd-3>",
+        "event": "bounce",
+        "type": "bounce",
+        "status": "5.1.1",
+        "reason": "550 5.1.1 The email account that you tried to reach does not exist",
+        "sg_event_id": "Ym91bmNlLTAtMjU0MzQ0NDYtVzg2RWdZVDZTUUtr",
+        "sg_message_id": f"{SG_MESSAGE_ID}.filter0001.16648.5515E0B88.0",
+        "nurture_message_id": message_id,
+    }
+    answer = key.signed_post(f"{base}/webhooks/sendgrid", [bounce])
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"stored": 1, "duplicates": 0, "unmatched": 0, "ignored": 0}
+
+    # Then the lead shows the event and is bounced; its enrollment has exited
+    detail = lead()
+    assert detail["contact_status"] == "bounced"
+    (event,) = [e for e in detail["recent_events"] if e["source"] == "sendgrid"]
+    assert event["type"] == "bounced"
+    assert event["bounce"] == "hard"
+    assert event["message_id"] == int(message_id)
+    (enrollment,) = detail["enrollments"]
+    assert enrollment["status"] == "exited"
+
+    # And the second email, due SECOND_AFTER_S after the first, never goes out
+    time.sleep(max(0.0, sent_at + SECOND_AFTER_S + 4 - time.monotonic()))
+    processes.check_alive()
+    assert len(sends(sendgrid_api)) == 1
+    assert lead()["enrollments"][0]["status"] == "exited"
