@@ -25,17 +25,33 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
-#: Share of each kind in a batch (bounce: hard "bounce" and soft "blocked"). A message that
-#: bounced gets nothing else (BOUNCED of them: their own leads), as with a real mailing.
+#: Share of each kind in a batch (bounce: hard "bounce" and soft "blocked"). A message
+#: bounces once and gets no other event, as in a real mailing (the first messages bounce).
 MIX = (("delivered", 0.45), ("open", 0.33), ("click", 0.20), ("bounce", 0.02))
-BOUNCED = 0.02
-RETRIED = 0.02  # of each batch: events of the previous batch sent again (a provider retry)
+RETRIED = 0.02  # of each batch: events sent again from an earlier batch (a provider retry)
+#: How many batches back retried events come from: a provider retries a batch after it
+#: failed or timed out, so the original is long committed (not one still in flight).
+RETRY_LAG = 16
 TWICE = 0.005  # of each batch: the same event twice in one batch
 NO_OUR_ID = 0.05  # events without custom_args: matched by sg_message_id and recipient
 USER_AGENT = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.4 Safari/605.1.15"
 )
+
+
+def make_app() -> Any:
+    """The API app as ``nurture api`` builds it, for ``uvicorn --factory --workers N``
+    (``nurture api`` serves one process; each worker builds its own runtime here)."""
+    from nurture.cli.context import settings
+    from nurture.runtime import Runtime
+    from nurture.web.app import create_app
+    from workers import dispatch
+    from workers.runtime import set_runtime
+
+    runtime = Runtime.start(settings(), dispatch)
+    set_runtime(runtime)
+    return create_app(runtime)
 
 
 def provider_id(message_id: int) -> str:
@@ -92,26 +108,29 @@ def make_batches(sent: list[tuple[int, str]], count: int, size: int, now: dateti
     weights = [w for _, w in MIX]
     base = int(now.timestamp())
     out = Batches()
-    previous: list[dict[str, Any]] = []
+    earlier: list[list[dict[str, Any]]] = []
     seen: set[str] = set()
     serial = 0
-    split = max(1, int(len(sent) * BOUNCED))
-    bouncing, reached = sent[:split], sent[split:]
-    for _ in range(count):
+    split = min(len(sent) // 4, int(count * size * MIX[-1][1] * 1.2) + 1)
+    bouncing, reached = iter(sent[:split]), sent[split:]
+    for number in range(count):
         batch: list[dict[str, Any]] = []
-        retried = rng.sample(previous, int(size * RETRIED)) if previous else []
-        batch.extend(retried)
+        if number >= RETRY_LAG:
+            batch.extend(rng.sample(earlier[number - RETRY_LAG], int(size * RETRIED)))
         while len(batch) < size - int(size * TWICE):
             serial += 1
             kind = rng.choices(kinds, weights)[0]
-            message_id, email = rng.choice(bouncing if kind == "bounce" else reached)
+            bounced = next(bouncing, None) if kind == "bounce" else None
+            if kind == "bounce" and bounced is None:
+                kind = "delivered"  # every bouncing message has bounced already
+            message_id, email = bounced or rng.choice(reached)
             batch.append(_event(rng, serial, kind, message_id, email, base))
         batch.extend(rng.sample(batch, size - len(batch)))
         rng.shuffle(batch)
         out.bodies.append(json.dumps(batch, separators=(",", ":")).encode())
         out.events += len(batch)
         seen.update(e["sg_event_id"] for e in batch)
-        previous = batch
+        earlier.append(batch)
     out.distinct = len(seen)
     return out
 
@@ -220,7 +239,7 @@ _NAMES = ", ".join(name for name, _ in COLUMNS)
 RAW_INSERT = (
     f"INSERT INTO events ({_NAMES}) SELECT {_NAMES.replace('data', 'data::jsonb')} "
     "FROM unnest("
-    + ", ".join(f"%s::{'text' if kind == 'jsonb' else kind}[]" for _, kind in COLUMNS)
+    + ", ".join(f"%b::{'text' if kind == 'jsonb' else kind}[]" for _, kind in COLUMNS)
     + f") AS u({_NAMES}) ON CONFLICT (source, source_event_id) DO NOTHING"
 )
 
@@ -228,9 +247,10 @@ RAW_INSERT = (
 def raw_inserts(db: Db, bodies: list[bytes], size: int, now: datetime) -> tuple[int, float]:
     """The same events as plain rows, ``size`` per INSERT … ON CONFLICT DO NOTHING and a
     commit each (as the API does), on one connection: the database's ceiling for this table,
-    its indexes and foreign keys. One array per column (unnest), the fastest multi-row form
-    through psycopg (a VALUES list of 14,000 parameters spends longer in the client than in
-    the server). Rows go under source 'baseline'. Returns (rows, seconds)."""
+    its indexes and foreign keys. One array per column (unnest), in binary: the fastest
+    multi-row form through psycopg (a VALUES list of 14,000 parameters, or text-format
+    arrays, which psycopg escapes element by element, spend longer in the client than in the
+    server). Rows go under source 'baseline'. Returns (rows, seconds)."""
     owners = dict(_owners(db))
     rows: list[tuple[Any, ...]] = []
     for body in bodies:
@@ -247,11 +267,11 @@ def raw_inserts(db: Db, bodies: list[bytes], size: int, now: datetime) -> tuple[
                     "hard" if kind == "bounced" else None, json.dumps(event),
                 )
             )  # fmt: skip
-    with psycopg.connect(db.conninfo) as conn:
+    with psycopg.connect(db.conninfo) as conn, conn.cursor() as cursor:
         started = time.perf_counter()
         for start in range(0, len(rows), size):
             columns = [list(values) for values in zip(*rows[start : start + size], strict=True)]
-            conn.execute(RAW_INSERT.encode(), columns)
+            cursor.execute(RAW_INSERT.encode(), columns)
             conn.commit()
         seconds = time.perf_counter() - started
     return len(rows), seconds

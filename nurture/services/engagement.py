@@ -74,7 +74,9 @@ def store_events(
         if not row["machine"]:
             real.add(lead_id)
     suppressed = apply_signals(session, signals, now, policy or SoftBouncePolicy())
-    wake_waiting(session, sorted(real - suppressed), now)
+    waking = _maybe_waiting(session, sorted(real - suppressed))
+    if waking:
+        wake_waiting(session, waking, now)
     lead_ids = sorted({row["lead_id"] for row in new})
     for chunk in _chunks(lead_ids, JOB_CHUNK):
         jobs.enqueue("process_engagement", list(chunk))
@@ -87,6 +89,22 @@ def process_engagement(session: Session, lead_ids: Iterable[int], now: datetime)
     over); rescoring and the ladder arrive with scoring (next issue). Idempotent: running it
     twice, or for a lead with nothing new, only re-checks waits."""
     return wake_waiting(session, sorted(set(lead_ids)), now)
+
+
+def _maybe_waiting(session: Session, lead_ids: list[int]) -> list[int]:
+    """The leads among ``lead_ids`` that have an enrollment waiting for an event (usually
+    few or none), found on PostgreSQL with one array parameter: ``wake_waiting`` then
+    builds its IN list for those only, not for every lead of the batch."""
+    if not lead_ids or session.get_bind().dialect.name != "postgresql":
+        return lead_ids
+    found = session.execute(
+        text(
+            "SELECT DISTINCT lead_id FROM enrollments"
+            " WHERE lead_id = ANY(CAST(:ids AS bigint[])) AND status = 'waiting_for_event'"
+        ),
+        {"ids": lead_ids},
+    )
+    return sorted(lead_id for (lead_id,) in found)
 
 
 def _rows(
@@ -181,7 +199,7 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]
     new: list[dict[str, Any]] = []
     for chunk in _chunks(rows, INSERT_CHUNK):
         if postgres:
-            returned = session.execute(_UNNEST_INSERT, _arrays(chunk))
+            returned = session.execute(_RECORDSET_INSERT, _document(chunk))
         else:
             returned = session.execute(
                 insert_ignoring_conflicts(session, Event, "source", "source_event_id")
@@ -195,10 +213,11 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]
     return new
 
 
-#: PostgreSQL: one array parameter per column, so the statement is the same text whatever
-#: the batch size (compiled and planned once, 14 parameters, not 14 per row). Compiling a
-#: 1,000-row VALUES list through SQLAlchemy cost more than running it.
-_UNNEST_COLUMNS: tuple[tuple[str, str], ...] = (
+#: PostgreSQL: the rows as one JSON document, expanded by the server: the statement text
+#: is the same whatever the batch size (compiled and planned once), and the one parameter is
+#: sent as it is. Compiling a 1,000-row VALUES list through SQLAlchemy cost more than running
+#: it, and array parameters are escaped element by element in Python.
+_COLUMNS: tuple[tuple[str, str], ...] = (
     ("lead_id", "bigint"),
     ("message_id", "bigint"),
     ("type", "text"),
@@ -214,28 +233,21 @@ _UNNEST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("bounce", "text"),
     ("data", "jsonb"),
 )
-_UNNEST_INSERT = text(
-    f"INSERT INTO events ({', '.join(name for name, _ in _UNNEST_COLUMNS)}) "
-    "SELECT * FROM unnest("
-    + ", ".join(
-        f"CAST(:{name} AS text[])::jsonb[]" if kind == "jsonb" else f"CAST(:{name} AS {kind}[])"
-        for name, kind in _UNNEST_COLUMNS
-    )
-    + ") ON CONFLICT (source, source_event_id) DO NOTHING "
-    "RETURNING id, source, source_event_id"
+_NAMES = ", ".join(name for name, _ in _COLUMNS)
+_RECORDSET_INSERT = text(
+    f"INSERT INTO events ({_NAMES}) SELECT {_NAMES} FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
+    f" AS r({', '.join(f'{name} {kind}' for name, kind in _COLUMNS)})"
+    " ON CONFLICT (source, source_event_id) DO NOTHING RETURNING id, source, source_event_id"
 )
 
 
-def _arrays(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Column-wise values, converted as the model's column types would (UTC datetimes,
-    JSON text)."""
-    arrays: dict[str, list[Any]] = {name: [] for name, _ in _UNNEST_COLUMNS}
-    for row in rows:
-        for name, kind in _UNNEST_COLUMNS:
-            value = row[name]
-            if kind == "timestamptz":
-                value = value.astimezone(UTC)
-            elif kind == "jsonb":
-                value = json.dumps(value)
-            arrays[name].append(value)
-    return arrays
+def _document(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The rows as the JSON array ``_RECORDSET_INSERT`` expands (datetimes in UTC, ISO)."""
+    records = [{name: _json_value(row[name], kind) for name, kind in _COLUMNS} for row in rows]
+    return {"rows": json.dumps(records, separators=(",", ":"))}
+
+
+def _json_value(value: Any, kind: str) -> Any:
+    if kind == "timestamptz" and value is not None:
+        return value.astimezone(UTC).isoformat()
+    return value
