@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import BigInteger, select, text
 from sqlalchemy.orm import Session
 
 from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
 from nurture.ingest.events import InboundEvent
-from nurture.services.engagement_match import Match, match_events
+from nurture.services.engagement_match import Match, match_events, one_of
 from nurture.services.enrollment import wake_waiting
 from nurture.services.suppression import Signal, SoftBouncePolicy, apply_signals, signal_kind
 from nurture.services.uow import Jobs
@@ -176,7 +176,7 @@ def _other_clicks(
     stored = session.execute(
         select(Event.message_id, Event.source, Event.source_event_id, Event.occurred_at, Event.url)
         .where(
-            Event.message_id.in_(sorted(found)),
+            one_of(session, Event.message_id, sorted(found), BigInteger()),
             Event.type == "clicked",
             Event.occurred_at >= min(times) - window,
             Event.occurred_at <= max(times) + window,

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, String, any_, bindparam, cast, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from nurture.ingest.events import InboundEvent, normalise_email
 from nurture.store.models import Lead, Message
@@ -91,6 +92,17 @@ def match_events(session: Session, events: Sequence[InboundEvent]) -> list[Match
     return results
 
 
+def one_of(
+    session: Session, column: InstrumentedAttribute[Any], values: list[Any], element: Any
+) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL ``column = ANY(array)``, one parameter whatever the
+    count: SQLAlchemy renders a 1,000-value IN list anew for every statement, which cost more
+    than running the query."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(cast(bindparam(None, values, ARRAY(element)), ARRAY(element)))
+
+
 def _messages(
     session: Session, column: InstrumentedAttribute[Any], values: set[Any]
 ) -> list[_Sent]:
@@ -98,13 +110,8 @@ def _messages(
     keys = sorted((v for v in values if v is not None), key=str)
     if not keys:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter: a 1,000-value IN list costs more to compile than to run.
-        element = BigInteger() if column is Message.id else String()
-        wanted = column == any_(cast(bindparam("keys", keys, ARRAY(element)), ARRAY(element)))
-    else:
-        wanted = column.in_(keys)
-    rows = session.execute(select(*_COLUMNS).where(wanted))
+    element = BigInteger() if column is Message.id else String()
+    rows = session.execute(select(*_COLUMNS).where(one_of(session, column, keys, element)))
     return [
         _Sent(id, lead_id, normalise_email(to), provider, provider_id, sent_at)
         for id, lead_id, to, provider, provider_id, sent_at in rows
