@@ -242,12 +242,14 @@ _RECORDSET_INSERT = text(
 
 
 def _document(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """The rows as the JSON array ``_RECORDSET_INSERT`` expands (datetimes in UTC, ISO)."""
-    records = [{name: _json_value(row[name], kind) for name, kind in _COLUMNS} for row in rows]
+    """The rows as the JSON array ``_RECORDSET_INSERT`` expands (datetimes in UTC, ISO;
+    keys it does not name are ignored by the server)."""
+    times = [name for name, kind in _COLUMNS if kind == "timestamptz"]
+    records = []
+    for row in rows:
+        record = dict(row)
+        for name in times:
+            if record[name] is not None:
+                record[name] = record[name].astimezone(UTC).isoformat()
+        records.append(record)
     return {"rows": json.dumps(records, separators=(",", ":"))}
-
-
-def _json_value(value: Any, kind: str) -> Any:
-    if kind == "timestamptz" and value is not None:
-        return value.astimezone(UTC).isoformat()
-    return value
