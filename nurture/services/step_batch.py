@@ -4,7 +4,9 @@ and the stepping core read about their leads, in five queries whatever the chunk
 One query per kind of fact instead of several per enrollment is what lets a worker step
 thousands of enrollments a second (bench/send_loop.py). Rows are locked leads first, then
 enrollments, each in id order, so two transactions locking overlapping sets wait for each
-other instead of deadlocking (DESIGN: per-lead work is serialised).
+other instead of deadlocking (DESIGN: per-lead work is serialised). The lock is FOR NO KEY
+UPDATE: it serialises every service that changes a lead, yet lets a webhook insert events
+that reference the lead meanwhile (their foreign key takes only a KEY SHARE lock).
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def load_chunk(
             select(Lead)
             .where(Lead.id.in_(lead_ids))
             .order_by(Lead.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
     }
@@ -90,7 +92,7 @@ def load_chunk(
             select(Enrollment)
             .where(Enrollment.id.in_(ids))
             .order_by(Enrollment.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
     )

@@ -147,7 +147,7 @@ def _locked(session: Session, lead_id: int) -> Lead:
     lead = session.scalars(
         select(Lead)
         .where(Lead.id == lead_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).one_or_none()
     if lead is None:

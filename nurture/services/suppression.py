@@ -103,7 +103,10 @@ def apply_signals(
     if not signals:
         return set()
     leads = session.scalars(
-        select(Lead).where(Lead.id.in_(sorted(signals))).order_by(Lead.id).with_for_update()
+        select(Lead)
+        .where(Lead.id.in_(sorted(signals)))
+        .order_by(Lead.id)
+        .with_for_update(key_share=True)
     ).all()
     soft = _soft_bounce_times(session, signals, policy)
     suppressed: set[int] = set()
