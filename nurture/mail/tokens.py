@@ -1,4 +1,5 @@
-"""Signed, URL-safe tokens for links in emails: unsubscribe, open pixel, click redirect.
+"""Signed, URL-safe tokens for links in emails: unsubscribe, open pixel, click redirect,
+and the short-lived ``identify`` token a click hands to our own site.
 
     token = sign(UNSUBSCRIBE, "lead:42:msg:1001", settings.signing_key)
     payload = verify(UNSUBSCRIBE, token, settings.signing_key)   # or BadToken
@@ -6,7 +7,9 @@
 A token is ``base64url(payload) "." base64url(HMAC-SHA256(key, purpose NUL payload))``
 without padding. The payload is readable, not secret: the MAC only proves we wrote it. The
 purpose is inside the MAC, so an unsubscribe token can never pass as a click token. Tokens
-do not expire: an unsubscribe link must keep working for as long as the email is kept.
+do not expire: an unsubscribe link must keep working for as long as the email is kept. The
+exception is ``identify``: it rides in a site URL (history, logs, a shared link), so it
+carries an expiry and stops working soon after the click that made it.
 """
 
 from __future__ import annotations
@@ -17,17 +20,22 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from nurture.errors import BadToken
 
 UNSUBSCRIBE = "unsubscribe"
 OPEN = "open"
 CLICK = "click"
+IDENTIFY = "identify"
+#: How long after the click an identify token still ties a browser to the lead.
+IDENTIFY_TTL = timedelta(hours=1)
 
 _DOMAIN = b"nurture-token\x00"  # keeps these MACs apart from any other use of the key
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 _MAC_SIZE = hashlib.sha256().digest_size
 _CLICK_PAYLOAD = re.compile(r"lead:(\d+):msg:(\d+):((?i:https?)://[^\x00-\x1f\x7f]+)")
+_IDENTIFY_PAYLOAD = re.compile(r"lead:(\d+):exp:(\d{1,12})")
 
 
 def sign(purpose: str, payload: str, key: bytes) -> str:
@@ -107,6 +115,32 @@ def verify_click(token: str, key: bytes) -> TrackingClaim:
     if match is None:
         raise BadToken("invalid token: not a click token")
     return TrackingClaim(lead_id=int(match[1]), message_id=int(match[2]), url=match[3])
+
+
+@dataclass(frozen=True)
+class IdentifyClaim:
+    """The lead a browser arriving from one of our emails is, until ``expires_at``."""
+
+    lead_id: int
+    expires_at: datetime
+
+
+def sign_identify(lead_id: int, expires_at: datetime, key: bytes) -> str:
+    """A token naming only the lead and when it stops working (whole seconds, UTC): no
+    email address or message rides along to the site."""
+    return sign(IDENTIFY, f"lead:{lead_id}:exp:{int(expires_at.timestamp())}", key)
+
+
+def verify_identify(token: str, key: bytes, now: datetime) -> IdentifyClaim:
+    """The lead of an identify token still valid at ``now``; ``BadToken`` if it is not ours,
+    not an identify token, or expired."""
+    match = _IDENTIFY_PAYLOAD.fullmatch(verify(IDENTIFY, token, key))
+    if match is None:
+        raise BadToken("invalid token: not an identify token")
+    expires_at = datetime.fromtimestamp(int(match[2]), UTC)
+    if now >= expires_at:
+        raise BadToken(f"expired token: valid until {expires_at.isoformat()}")
+    return IdentifyClaim(lead_id=int(match[1]), expires_at=expires_at)
 
 
 def _mac(purpose: str, data: bytes, key: bytes) -> bytes:

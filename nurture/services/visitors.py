@@ -7,6 +7,10 @@ at the lead, later anonymous events of the visitor are stored with the lead at o
 earlier ones join it in one UPDATE. Events already tied to a lead are never moved: on a
 shared computer, the latest identification wins for what comes next only.
 
+A click from one of our emails identifies a visitor too (``identify_visitor``): the click
+redirect hands our site a signed token naming the lead, and the snippet posts it with the
+visitor id.
+
 An event for an email that is not a lead (and does not create one) is stored under a visitor
 key derived from that email (``email_key``), so it joins the lead the day one is identified
 with that email.
@@ -23,7 +27,10 @@ from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from nurture.store.models import Event, Visitor
+from nurture.errors import NotFound
+from nurture.services.enrollment import wake_waiting
+from nurture.services.uow import Jobs
+from nurture.store.models import Event, Lead, Visitor
 
 EMAIL_KEY_PREFIX = "e:"
 
@@ -122,3 +129,20 @@ def stitch(session: Session, identified: Mapping[str, int]) -> set[int]:
         .execution_options(synchronize_session=False)
     )
     return {lead_id for lead_id in session.scalars(statement) if lead_id is not None}
+
+
+def identify_visitor(
+    session: Session, jobs: Jobs, visitor_id: str, lead_id: int, now: datetime
+) -> bool:
+    """Tie ``visitor_id`` to ``lead_id`` as a form submit would: later page views go to the
+    lead, earlier anonymous ones join it (then its ``wait_for`` steps wake and its score is
+    redone after commit). Whether any event joined. ``NotFound`` if the lead is gone (erased
+    after the email went out): nothing is stored then."""
+    if session.get(Lead, lead_id) is None:
+        raise NotFound(f"lead {lead_id} no longer exists")
+    record_sightings(session, [Sighting(visitor_id, now, lead_id)], now)
+    if not stitch(session, {visitor_id: lead_id}):
+        return False
+    wake_waiting(session, [lead_id], now)
+    jobs.enqueue("process_engagement", [lead_id])
+    return True

@@ -4,7 +4,9 @@ snippet that feeds it, ``GET /v1/js/nurture.js`` (docs/website-events.md).
 
 The browser endpoint holds no secret, so it accepts as little as can be useful: one page
 view with a visitor id, from a configured site origin, small, and rate-limited per IP. What
-makes a visitor a lead (its email) only comes from an authenticated server.
+makes a visitor a lead comes only from an authenticated server (its email) or from a token we
+signed: ``identify``, the ``nurture_id`` a click from one of our emails adds to a link to our
+site. A browser can never name an email here.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import json
 import time
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from nurture.errors import InvalidInput, NotFound
+from nurture.errors import BadToken, InvalidInput, NotFound
+from nurture.mail.tokens import verify_identify
 from nurture.runtime import Runtime
 from nurture.services.site_events import (
     RequestMeta,
@@ -27,6 +31,7 @@ from nurture.services.site_events import (
     parse_events,
     record_site_events,
 )
+from nurture.services.visitors import identify_visitor
 from nurture.web.auth import RuntimeDep, require_api_key
 from nurture.web.schemas import SiteEventsOut
 
@@ -39,6 +44,17 @@ SOURCE_API = "website"
 SOURCE_BROWSER = "website-js"
 
 router = APIRouter(tags=["events"])
+
+
+class IdentifyIn(BaseModel):
+    """The snippet's identify call: this browser arrived from a click in one of our emails."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    type: Literal["identify"]
+    visitor_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")
+    token: str = Field(min_length=1, max_length=512)
+
 
 #: The body is parsed by hand (per-item errors with their index); OpenAPI still shows it.
 _ONE = SiteEventIn.model_json_schema()
@@ -90,7 +106,11 @@ def collect_preflight(request: Request, rt: RuntimeDep) -> Response:
 async def collect(request: Request, rt: RuntimeDep) -> JSONResponse:
     """Public: one anonymous `page_view` with a `visitor_id`, from a page of a site listed
     in NURTURE_SITE_ORIGINS (others get 403, and no CORS headers). User agent and IP come
-    from the request; crawlers are stored flagged as machine."""
+    from the request; crawlers are stored flagged as machine.
+
+    Or `{"type": "identify", "visitor_id", "token"}`: the `nurture_id` token a click from
+    one of our emails put in the page's URL; the visitor becomes that lead and its earlier
+    page views join it. A forged, expired or other token gets 400 with the reason."""
     origin = _allowed_origin(request, rt)
     ip = _client_ip(request)
     _limiter(request).check(ip or "unknown")
@@ -99,6 +119,13 @@ async def collect(request: Request, rt: RuntimeDep) -> JSONResponse:
         raw = await _json_body(request, MAX_COLLECT_BODY)
         if isinstance(raw, list):
             raise InvalidInput("send one event object, not an array")
+        if isinstance(raw, dict) and raw.get("type") == "identify":
+            try:
+                await run_in_threadpool(_identify, rt, raw)
+            except (BadToken, NotFound) as exc:
+                refused = {"error": "bad_token", "detail": str(exc)}
+                return JSONResponse(refused, status_code=400, headers=_cors(origin))
+            return JSONResponse({"identified": True}, status_code=202, headers=_cors(origin))
         out = await run_in_threadpool(_store, rt, raw, meta, SOURCE_BROWSER, public=True)
     except InvalidInput as exc:  # answered here so the page can read why (CORS headers)
         body = {"error": "invalid_input", "detail": str(exc), "errors": exc.errors}
@@ -135,6 +162,24 @@ def _store(rt: Runtime, raw: object, meta: RequestMeta, source: str, public: boo
     )
 
 
+def _identify(rt: Runtime, raw: object) -> bool:
+    """Verify the token before any write; then tie the visitor to its lead."""
+    try:
+        body = IdentifyIn.model_validate(raw)
+    except ValidationError as exc:
+        errors: list[dict[str, object]] = [
+            {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "message": err["msg"]}
+            for err in exc.errors()
+        ]
+        raise InvalidInput(
+            f"identify: {errors[0]['field']}: {errors[0]['message']}", errors
+        ) from None
+    now = rt.clock.now()
+    claim = verify_identify(body.token, rt.settings.signing_key, now)
+    with rt.database.unit_of_work() as uow:
+        return identify_visitor(uow.session, uow.jobs, body.visitor_id, claim.lead_id, now)
+
+
 async def _json_body(request: Request, limit: int) -> Any:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -154,14 +199,16 @@ def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _site_origins(rt: Runtime) -> frozenset[str]:
+def site_origins(rt: Runtime) -> frozenset[str]:
+    """NURTURE_SITE_ORIGINS as a set: who may post here, and where a click may carry an
+    identify token (``routes.tracking``)."""
     raw = rt.settings.site_origins or ""
-    return frozenset(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    return frozenset(o.strip().rstrip("/").lower() for o in raw.split(",") if o.strip())
 
 
 def _allowed_origin(request: Request, rt: Runtime) -> str:
     """The request's Origin when it is a configured site; 404 when none is configured."""
-    origins = _site_origins(rt)
+    origins = site_origins(rt)
     if not origins:
         raise NotFound("no site origins configured (NURTURE_SITE_ORIGINS)")
     origin = request.headers.get("origin", "")

@@ -6,6 +6,12 @@ not sign gets 404 and nothing is recorded. The event is written after the respon
 link must land where the email promised, whatever happens to the bookkeeping. ``HEAD`` gets
 the same redirect and is stored as a machine click (link checkers probe with HEAD).
 
+A click whose destination is one of our own sites (NURTURE_SITE_ORIGINS) gets
+``nurture_id=<identify token>`` added to the Location, so the snippet there can tie the
+browser's visitor id to the lead (docs/website-events.md). The token names only the lead and
+an expiry an hour on; any other site never sees it (it would be handing a stranger a key to
+our lead's identity). A HEAD probe gets the plain URL: it is a link checker, not the person.
+
 These routes serve whatever tokens we signed, whether tracking is on now or not: emails sent
 while it was on must keep working.
 """
@@ -16,16 +22,24 @@ import base64
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from nurture.errors import BadToken
-from nurture.mail.tokens import TrackingClaim, verify_click, verify_open
+from nurture.mail.tokens import (
+    IDENTIFY_TTL,
+    TrackingClaim,
+    sign_identify,
+    verify_click,
+    verify_open,
+)
 from nurture.runtime import Runtime
 from nurture.services.tracking_events import record_click, record_open
 from nurture.web.auth import RuntimeDep
+from nurture.web.routes.events import site_origins
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +56,8 @@ NO_CACHE = {
 }
 
 Recorder = Callable[..., bool]
+IDENTIFY_PARAM = "nurture_id"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @router.head("/c/{token}")
@@ -80,7 +96,39 @@ def _click(
         return PlainTextResponse("Not found.\n", status_code=404, headers=NO_CACHE)
     assert claim.url is not None  # verify_click only returns claims with a URL
     _later(background, rt, record_click, claim, request, method)
-    return RedirectResponse(claim.url, status_code=302, headers=NO_CACHE)
+    location = claim.url
+    if method == "GET" and origin_of(location) in site_origins(rt):
+        expires_at = rt.clock.now() + IDENTIFY_TTL
+        identify = sign_identify(claim.lead_id, expires_at, rt.settings.signing_key)
+        location = add_query_param(location, IDENTIFY_PARAM, identify)
+    return RedirectResponse(location, status_code=302, headers=NO_CACHE)
+
+
+def origin_of(url: str) -> str | None:
+    """The URL's origin as a browser writes it (``https://host[:port]``, default port left
+    out, lower case); ``None`` when it has user info or a bad port, which we never treat as
+    our site (``https://ours.example@evil.example`` is evil.example)."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    origin = f"{scheme}://{parts.hostname}"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        origin += f":{port}"
+    return origin
+
+
+def add_query_param(url: str, name: str, value: str) -> str:
+    """``url`` with ``name=value`` appended to its query; the existing query is kept byte
+    for byte (not re-encoded) and the fragment stays after it. ``value`` must be URL-safe
+    (a token is base64url and a dot)."""
+    parts = urlsplit(url)
+    query = f"{parts.query}&{name}={value}" if parts.query else f"{name}={value}"
+    return urlunsplit(parts._replace(query=query))
 
 
 def _later(
