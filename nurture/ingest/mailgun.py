@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -172,3 +173,13 @@ def _machine(client: dict[str, Any]) -> str | None:
     if not bot or (isinstance(bot, str) and bot.lower() in HUMAN_PROXIES):
         return None
     return f"mailgun client-info.bot={bot}"
+
+
+def token_of(body: bytes) -> str | None:
+    """The signature token of a request ``parse`` accepted (None if there is none)."""
+    try:
+        signature = json.loads(body).get("signature")
+    except (ValueError, AttributeError):
+        return None
+    token = signature.get("token") if isinstance(signature, dict) else None
+    return token if isinstance(token, str) else None

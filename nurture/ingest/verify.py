@@ -69,9 +69,13 @@ def check_timestamp(value: str, now: datetime, tolerance: float, what: str) -> i
 
 class TokenCache(Protocol):
     """Remembers Mailgun signature tokens so a captured request cannot be replayed within the
-    window. ``seen`` records the token and says whether it was already there."""
+    window. ``seen`` records the token and says whether it was already there; ``forget``
+    lets it be used again (the request that spent it failed to store its events, and the
+    provider's retry of that very request must not be refused as a replay)."""
 
     def seen(self, token: str) -> bool: ...
+
+    def forget(self, token: str) -> None: ...
 
 
 class MemoryTokenCache:
@@ -102,3 +106,7 @@ class MemoryTokenCache:
             if len(self._expiry) > self._max:
                 self._expiry.popitem(last=False)
             return False
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._expiry.pop(token, None)

@@ -77,6 +77,14 @@ class Webhooks:
     def configured(self, provider: str) -> bool:
         return self.secrets.configured(provider)
 
+    def release(self, provider: str, body: bytes) -> None:
+        """After ``parse`` succeeded but storing its events failed: let the provider's retry
+        of this request through (Mailgun's token would otherwise count as replayed)."""
+        if provider == "mailgun":
+            token = mailgun.token_of(body)
+            if token is not None:
+                self.tokens.forget(token)
+
     def parse(
         self, provider: str, body: bytes, headers: Mapping[str, str], now: datetime
     ) -> WebhookResult:

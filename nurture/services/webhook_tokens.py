@@ -39,9 +39,13 @@ class DatabaseTokenCache:
         self._lock = threading.Lock()
         self._next_prune: datetime | None = None
 
+    def forget(self, token: str) -> None:
+        with self._database.unit_of_work() as uow:
+            uow.session.execute(delete(WebhookToken).where(WebhookToken.token == _key(token)))
+
     def seen(self, token: str) -> bool:
         now = self._clock.now()
-        key = hashlib.sha256(token.encode()).hexdigest()  # fixed length, whatever is sent
+        key = _key(token)
         with self._database.unit_of_work() as uow:
             statement = insert_ignoring_conflicts(uow.session, WebhookToken, "token")
             new = uow.session.scalar(
@@ -59,3 +63,8 @@ class DatabaseTokenCache:
                 return False
             self._next_prune = now + self._ttl / 2
             return True
+
+
+def _key(token: str) -> str:
+    """What is stored: a fixed-length hash, whatever was sent."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from nurture.core.clock import FrozenClock
 from nurture.ingest import MAX_BODY_BYTES
@@ -240,6 +240,23 @@ class TestRejected:
             assert response.status_code == 404
             assert client.post("/webhooks/brevo", content=b"[]").status_code == 404
 
+    def test_mailgun_retry_after_a_failed_store_is_accepted_not_a_replay(
+        self, database, lead_id, db_url
+    ):
+        """The token was spent by a request whose events were not stored (500): Mailgun
+        retries the very same request, which must be stored, not refused as a replay."""
+        raw = mailgun.body(mailgun.event("opened"))
+        refuse_events(database, db_url)
+        with TestClient(make_app(database), raise_server_exceptions=False) as client:
+            assert client.post("/webhooks/mailgun", content=raw).status_code == 500
+            assert stored(database) == 0
+            accept_events(database, db_url)
+
+            retry = client.post("/webhooks/mailgun", content=raw)
+
+            assert retry.status_code == 200 and stored(database) == 1
+            assert client.post("/webhooks/mailgun", content=raw).status_code == 401
+
     def test_mailgun_token_replayed_to_another_process_is_refused(self, database, lead_id):
         raw = mailgun.body(mailgun.event("opened"))
         with TestClient(make_app(database)) as one, TestClient(make_app(database)) as two:
@@ -248,3 +265,35 @@ class TestRejected:
         assert replay.status_code == 401
         assert "token" in replay.json()["detail"]
         assert stored(database) == 1
+
+
+def refuse_events(database, db_url) -> None:
+    """The database refuses every event row (a failure while storing, after verification)."""
+    with database.engine.begin() as conn:
+        if db_url.startswith("sqlite"):
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON events "
+                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON events "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
+
+
+def accept_events(database, db_url) -> None:
+    with database.engine.begin() as conn:
+        conn.execute(
+            text("DROP TRIGGER refuse" + ("" if db_url.startswith("sqlite") else " ON events"))
+        )

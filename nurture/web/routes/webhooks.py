@@ -101,7 +101,11 @@ def _handle(
     if result.events:
         settings = runtime.settings
         policy = SoftBouncePolicy(settings.soft_bounce_limit, settings.soft_bounce_window)
-        counts = _store(runtime, result.events, now, policy)
+        try:
+            counts = _store(runtime, result.events, now, policy)
+        except Exception:
+            webhooks.release(provider, body)  # the provider retries; that is no replay
+            raise
     return WebhookOut(
         stored=counts.stored,
         duplicates=counts.duplicates,
@@ -115,9 +119,8 @@ def _store(
 ) -> StoredCounts:
     """Store in one transaction, again if PostgreSQL chose it as a deadlock victim.
 
-    Concurrent batches deadlock now and then: an event insert holds a key-share lock on its
-    lead (the foreign key) until commit, and suppression locks the leads it changes FOR
-    UPDATE, so two batches with bounces for each other's leads wait on each other. The
+    Lead locks are FOR NO KEY UPDATE, which an event insert's key-share lock (its foreign
+    key) does not wait for, so batches should not deadlock; this stays as a safety net. A
     victim was rolled back whole (no jobs were sent), so storing it again is safe; a
     provider would retry it anyway, but a 500 costs it minutes of backoff.
     """
