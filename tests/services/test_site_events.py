@@ -15,13 +15,8 @@ from nurture.core.clock import FrozenClock
 from nurture.core.sequence import AwaitEvent, Exit, Sequence, Step
 from nurture.mail.providers import MemoryProvider
 from nurture.runtime import FunnelHolder, Runtime
-from nurture.services.site_events import (
-    RequestMeta,
-    SiteCounts,
-    SiteEventIn,
-    parse_events,
-    record_site_events,
-)
+from nurture.services.site_event_input import SiteEventIn, parse_events
+from nurture.services.site_events import RequestMeta, SiteCounts, record_site_events
 from nurture.services.uow import Job
 from nurture.settings import Settings
 from nurture.store.models import Event, Lead, Visitor

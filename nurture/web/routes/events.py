@@ -25,12 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from nurture.errors import BadToken, InvalidInput, NotFound
 from nurture.mail.tokens import verify_identify
 from nurture.runtime import Runtime
-from nurture.services.site_events import (
-    RequestMeta,
-    SiteEventIn,
-    parse_events,
-    record_site_events,
-)
+from nurture.services.site_event_input import SiteEventIn, parse_events
+from nurture.services.site_events import RequestMeta, record_site_events
 from nurture.services.visitors import identify_visitor
 from nurture.web.auth import RuntimeDep, require_api_key
 from nurture.web.schemas import SiteEventsOut
