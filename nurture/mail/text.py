@@ -137,12 +137,13 @@ class _TextBuilder:
             self.inline.append(f" ({target})")
 
     def _flush(self, breaks: int) -> None:
-        text = _collapse("".join(self.inline))
-        self.inline.clear()
-        for index, (href, _) in enumerate(self.links):
-            self.links[index] = (href, 0)  # a link spanning blocks restarts at the new block
-        if text:
-            self._emit(text)
+        if self.inline:  # else every open link already starts at 0: nothing to do
+            text = _collapse("".join(self.inline))
+            self.inline.clear()
+            for index, (href, _) in enumerate(self.links):
+                self.links[index] = (href, 0)  # a link spanning blocks restarts at the new block
+            if text:
+                self._emit(text)
         self.pending = max(self.pending, breaks)
 
     def _emit(self, text: str) -> None:
