@@ -26,6 +26,7 @@ from typing import Any, NoReturn
 
 import httpx
 
+from nurture.core.clock import SYSTEM_CLOCK
 from nurture.errors import ProviderRejected, ProviderUnavailable
 from nurture.mail.message import OutgoingEmail
 from nurture.mail.providers.base import DeliveryUnknown, lookup_unsupported
@@ -136,7 +137,7 @@ def retry_after(response: httpx.Response) -> float | None:
     if when is None:
         return None
     dates = [d for d in map(_http_date, response.headers.get_list("Date")) if d is not None]
-    now = dates[0] if dates else datetime.now(UTC)
+    now = dates[0] if dates else SYSTEM_CLOCK.now()
     return max(0.0, (when - now).total_seconds())
 
 
