@@ -6,99 +6,23 @@ import html as html_lib
 import logging
 import re
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from nurture.core.clock import FrozenClock
-from nurture.errors import BadToken
-from nurture.mail.providers import MemoryProvider
 from nurture.mail.tokens import (
-    IDENTIFY_TTL,
-    sign_click,
     sign_unsubscribe,
     verify_click,
-    verify_identify,
 )
-from nurture.mail.tracking import add_tracking
-from nurture.services.engagement import process_engagement
 from nurture.store.models import Event
-from nurture.web.app import create_app
-from tests.services.conftest import MONDAY_9AM_CHICAGO, Loop
-from tests.support import API_KEY, shipped_runtime
-
-GUIDE = "https://lumen.example/guide?utm_source=nurture&step=2"
-PRICING = "https://lumen.example/pricing"
-CHROME = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
-    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+from tests.web.tracking.conftest import (
+    CHROME,
+    GMAIL_PROXY,
+    GUIDE,
+    PRICING,
+    SCANNER,
+    stored,
 )
-GMAIL_PROXY = (
-    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
-)
-SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel link protection)"
-
-
-@pytest.fixture
-def loop(database, tmp_path):
-    clock = FrozenClock(MONDAY_9AM_CHICAGO)
-    provider = MemoryProvider()
-    harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
-
-    def dispatch(job):
-        if job.actor != "process_engagement":
-            return harness.run_job(job)
-        with database.unit_of_work() as uow:
-            return process_engagement(uow.session, job.args[0], clock.now())
-
-    database.dispatcher = dispatch
-    return harness
-
-
-@pytest.fixture
-def client(loop):
-    with TestClient(create_app(loop.runtime)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def message(loop):
-    """The first email of a lead, sent; the clock is an hour later (a person reading it)."""
-    lead_id = loop.add_lead()
-    loop.step()
-    [sent] = loop.messages(lead_id)
-    assert sent.status == "sent"
-    loop.clock.set(sent.sent_at + timedelta(hours=1))
-    return sent
-
-
-@pytest.fixture
-def links(loop, message):
-    """Tracked paths of the message: {destination: /c/...} plus "open": /o/....gif."""
-    guide, pricing, pixel = tracked_links(loop, message, GUIDE, PRICING)
-    return {GUIDE: guide, PRICING: pricing, "open": pixel}
-
-
-def tracked_links(loop, message, *urls):
-    """The /c/ paths add_tracking gives ``urls`` in ``message``, then the /o/ pixel path."""
-    anchors = " ".join(f'<a href="{url.replace("&", "&amp;")}">link</a>' for url in urls)
-    tracked = add_tracking(
-        f"<html><body>{anchors}</body></html>",
-        message_id=message.id,
-        lead_id=message.lead_id,
-        key=loop.runtime.settings.signing_key,
-        base_url=loop.runtime.settings.base_url,
-    )
-    clicks = re.findall(r'href="https?://[^/]+(/c/[^"]+)"', tracked)
-    pixels = re.findall(r'src="https?://[^/]+(/o/[^"]+)"', tracked)
-    return [*clicks, *pixels]
-
-
-def stored(loop):
-    with loop.database.unit_of_work(readonly=True) as uow:
-        return list(uow.session.scalars(select(Event).order_by(Event.id)))
 
 
 class TestClick:
@@ -264,93 +188,3 @@ class TestOpen:
         assert client.get(f"/o/{forged}.gif").status_code == 404
         with loop.database.unit_of_work(readonly=True) as uow:
             assert uow.session.scalar(select(func.count()).select_from(Event)) == 0
-
-
-SITE_ORIGINS = "https://lumen.example, https://docs.lumen.example"
-
-
-@pytest.fixture
-def site_client(loop):
-    """A client whose runtime lists lumen.example as one of our own sites."""
-    settings = loop.runtime.settings
-    loop.runtime.settings = settings.model_copy(update={"site_origins": SITE_ORIGINS})
-    with TestClient(create_app(loop.runtime)) as test_client:
-        yield test_client
-
-
-class TestClickIdentifiesTheVisitorOnOurSite:
-    def click(self, loop, client, message, url, method="GET"):
-        token = sign_click(message.lead_id, message.id, url, loop.runtime.settings.signing_key)
-        response = client.request(
-            method, f"/c/{token}", headers={"User-Agent": CHROME}, follow_redirects=False
-        )
-        assert response.status_code == 302
-        return response.headers["location"]
-
-    def test_a_link_to_our_site_carries_a_short_lived_identify_token(
-        self, loop, site_client, message
-    ):
-        location = self.click(loop, site_client, message, GUIDE + "#setup")
-
-        before, _, fragment = location.partition("#")
-        assert fragment == "setup"
-        assert before.startswith(GUIDE + "&nurture_id=")
-        [token] = parse_qs(urlsplit(location).query)["nurture_id"]
-        now = loop.clock.now()
-        claim = verify_identify(token, loop.runtime.settings.signing_key, now)
-        assert claim.lead_id == message.lead_id
-        assert now + IDENTIFY_TTL - timedelta(seconds=1) <= claim.expires_at <= now + IDENTIFY_TTL
-        with pytest.raises(BadToken, match="expired"):
-            verify_identify(token, loop.runtime.settings.signing_key, now + IDENTIFY_TTL)
-
-    @pytest.mark.parametrize(
-        "url",
-        [
-            "https://lumen.example/pricing",
-            "https://LUMEN.example:443/pricing",
-            "https://docs.lumen.example/start/",
-        ],
-    )
-    def test_every_configured_origin_gets_it(self, loop, site_client, message, url):
-        location = self.click(loop, site_client, message, url)
-
-        assert location.startswith(url + "?nurture_id=")
-
-    @pytest.mark.parametrize(
-        "url",
-        [
-            "https://partner.example/webinar?ref=lumen",
-            "https://lumen.example.evil.example/",
-            "https://lumen.example@evil.example/",
-            "http://lumen.example/pricing",
-            "https://lumen.example:8443/pricing",
-        ],
-    )
-    def test_no_other_site_ever_sees_a_token(self, loop, site_client, message, url):
-        assert self.click(loop, site_client, message, url) == url
-
-    def test_nothing_is_added_when_no_site_is_configured(self, loop, client, message):
-        assert self.click(loop, client, message, PRICING) == PRICING
-
-    def test_a_head_probe_gets_the_plain_url(self, loop, site_client, message):
-        assert self.click(loop, site_client, message, PRICING, method="HEAD") == PRICING
-
-    def test_the_snippets_identify_call_joins_earlier_visits_to_the_lead(
-        self, loop, site_client, message
-    ):
-        # Given a browser that read the pricing page before it was known
-        origin = {"Origin": "https://lumen.example"}
-        visitor = "vid-browser-0001"
-        earlier = {"type": "page_view", "visitor_id": visitor, "url": PRICING}
-        assert site_client.post("/v1/collect", json=earlier, headers=origin).status_code == 202
-        # When the lead clicks a link in the email and the snippet posts the token
-        location = self.click(loop, site_client, message, GUIDE)
-        [token] = parse_qs(urlsplit(location).query)["nurture_id"]
-        body = {"type": "identify", "visitor_id": visitor, "token": token}
-        response = site_client.post("/v1/collect", json=body, headers=origin)
-        # Then the earlier page view is the lead's
-        assert response.status_code == 202, response.text
-        lead = site_client.get(
-            f"/v1/leads/{message.lead_id}", headers={"Authorization": f"Bearer {API_KEY}"}
-        ).json()
-        assert PRICING in {e["url"] for e in lead["recent_events"] if e["type"] == "visited"}

@@ -1,0 +1,89 @@
+"""Shared by the tracking tests: an email the sending loop really sent, its tracked links,
+and a client over the same runtime."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from nurture.core.clock import FrozenClock
+from nurture.mail.providers import MemoryProvider
+from nurture.mail.tracking import add_tracking
+from nurture.services.engagement import process_engagement
+from nurture.store.models import Event
+from nurture.web.app import create_app
+from tests.services.conftest import MONDAY_9AM_CHICAGO, Loop
+from tests.support import shipped_runtime
+
+GUIDE = "https://lumen.example/guide?utm_source=nurture&step=2"
+PRICING = "https://lumen.example/pricing"
+CHROME = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+GMAIL_PROXY = (
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+)
+SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel link protection)"
+
+
+@pytest.fixture
+def loop(database, tmp_path):
+    clock = FrozenClock(MONDAY_9AM_CHICAGO)
+    provider = MemoryProvider()
+    harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
+
+    def dispatch(job):
+        if job.actor != "process_engagement":
+            return harness.run_job(job)
+        with database.unit_of_work() as uow:
+            return process_engagement(uow.session, job.args[0], clock.now())
+
+    database.dispatcher = dispatch
+    return harness
+
+
+@pytest.fixture
+def client(loop):
+    with TestClient(create_app(loop.runtime)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def message(loop):
+    """The first email of a lead, sent; the clock is an hour later (a person reading it)."""
+    lead_id = loop.add_lead()
+    loop.step()
+    [sent] = loop.messages(lead_id)
+    assert sent.status == "sent"
+    loop.clock.set(sent.sent_at + timedelta(hours=1))
+    return sent
+
+
+@pytest.fixture
+def links(loop, message):
+    """Tracked paths of the message: {destination: /c/...} plus "open": /o/....gif."""
+    guide, pricing, pixel = tracked_links(loop, message, GUIDE, PRICING)
+    return {GUIDE: guide, PRICING: pricing, "open": pixel}
+
+
+def tracked_links(loop, message, *urls):
+    """The /c/ paths add_tracking gives ``urls`` in ``message``, then the /o/ pixel path."""
+    anchors = " ".join(f'<a href="{url.replace("&", "&amp;")}">link</a>' for url in urls)
+    tracked = add_tracking(
+        f"<html><body>{anchors}</body></html>",
+        message_id=message.id,
+        lead_id=message.lead_id,
+        key=loop.runtime.settings.signing_key,
+        base_url=loop.runtime.settings.base_url,
+    )
+    clicks = re.findall(r'href="https?://[^/]+(/c/[^"]+)"', tracked)
+    pixels = re.findall(r'src="https?://[^/]+(/o/[^"]+)"', tracked)
+    return [*clicks, *pixels]
+
+
+def stored(loop):
+    with loop.database.unit_of_work(readonly=True) as uow:
+        return list(uow.session.scalars(select(Event).order_by(Event.id)))
