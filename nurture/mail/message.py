@@ -52,7 +52,8 @@ class MailPolicy(EmailPolicy):
 
 class _CachedHeaderRegistry(HeaderRegistry):
     """The stdlib registry builds a new header class on every lookup (most of the cost of
-    building a message); the classes depend only on the name, so build each once."""
+    parsing a message back: previews, providers reading ``.mime``); the classes depend only
+    on the name, so build each once."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -37,7 +37,7 @@ from nurture.services.step_batch import Chunk, load_chunk
 from nurture.services.uow import Database, Jobs
 from nurture.store.models import Enrollment, Lead
 
-__all__ = ["Sending", "run_enrollment", "run_enrollments", "run_steps"]
+__all__ = ["Sending", "run_enrollments", "run_steps"]
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +89,6 @@ def run_enrollments(
     if queued:
         jobs.enqueue("deliver_messages", queued)
     return outcomes
-
-
-def run_enrollment(
-    session: Session, jobs: Jobs, sending: Sending, enrollment_id: int, now: datetime
-) -> str:
-    """One enrollment's due steps (a chunk of one); what happened."""
-    return run_enrollments(session, jobs, sending, [enrollment_id], now)[enrollment_id]
 
 
 def _run_one(
