@@ -24,8 +24,8 @@ from tests.ingest import test_mailgun as mailgun
 from tests.ingest import test_postmark as postmark
 from tests.ingest import test_resend as resend
 from tests.ingest import test_sendgrid as sendgrid
-from tests.ingest.ses import conftest as ses
 from tests.ingest.conftest import NOW
+from tests.ingest.ses import conftest as ses
 from tests.support import API_KEY, small_funnel
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
