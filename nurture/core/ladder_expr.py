@@ -1,7 +1,7 @@
 """Ladder expressions (``fit in [A, B] and engagement >= 50``) as a small typed tree.
 
-Names a rule may use: ``fit`` (grade letter), ``fit_points``, ``engagement``, ``account``
-(account engagement points) and ``hand_raiser`` (true when a hand-raiser event qualified).
+Names a rule may use: ``fit`` (grade letter), ``fit_points``, ``engagement`` and
+``hand_raiser`` (true when a hand-raiser event qualified since the lead entered its stage).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-NAMES = ("fit", "fit_points", "engagement", "account", "hand_raiser")
+NAMES = ("fit", "fit_points", "engagement", "hand_raiser")
 
 
 @dataclass(frozen=True)
