@@ -7,6 +7,7 @@ functions of a ``LeadFacts`` snapshot, so that branches can be simulated and bac
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,6 +25,7 @@ class Op(StrEnum):
     NOT_IN = "not_in"
     EXISTS = "exists"
     CONTAINS = "contains"
+    MATCHES = "matches"  # case-insensitive regular-expression search: "head|director|vp"
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def _compare(actual: object, cond: AttributeIs) -> bool:
         return present if expected in (None, True) else not present
     if actual is None:
         return cond.op in (Op.NE, Op.NOT_IN)
+    if cond.op is Op.MATCHES:  # before case-folding, which would change escapes such as \D
+        return re.search(str(expected), str(actual), re.IGNORECASE) is not None
     if isinstance(actual, str) and isinstance(expected, str):
         actual, expected = actual.casefold(), expected.casefold()
     if cond.op in (Op.IN, Op.NOT_IN):

@@ -20,6 +20,22 @@ class TestAttributeConditions:
     def test_contains_matches_part_of_a_title(self):
         assert evaluate(AttributeIs("title", Op.CONTAINS, "product"), FACTS)
 
+    def test_matches_searches_a_regex_ignoring_case(self):
+        assert evaluate(AttributeIs("title", Op.MATCHES, "head|director|vp"), FACTS)
+        assert evaluate(AttributeIs("title", Op.MATCHES, r"^HEAD\b"), FACTS)
+        assert not evaluate(AttributeIs("title", Op.MATCHES, "^product"), FACTS)
+
+    def test_matches_keeps_escapes_that_case_folding_would_change(self):
+        facts = LeadFacts(attributes={"code": "AB"})
+        assert evaluate(AttributeIs("code", Op.MATCHES, r"^\D+$"), facts)  # \d+ would not match
+        assert not evaluate(AttributeIs("code", Op.MATCHES, r"^\W"), facts)
+
+    def test_matches_on_a_number_reads_it_as_text(self):
+        assert evaluate(AttributeIs("company_size", Op.MATCHES, "^2"), FACTS)
+
+    def test_matches_never_holds_for_a_missing_attribute(self):
+        assert not evaluate(AttributeIs("industry", Op.MATCHES, ".*"), FACTS)
+
     def test_missing_attribute_only_matches_negative_operators(self):
         assert not evaluate(AttributeIs("industry", Op.EQ, "retail"), FACTS)
         assert evaluate(AttributeIs("industry", Op.NE, "retail"), FACTS)
