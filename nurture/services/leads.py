@@ -155,6 +155,7 @@ def _new_lead(
         account_id=account.id if account else None,
         attributes=dict(item.attributes),
         stage=item.stage or funnel.initial_stage,
+        stage_entered_at=now,
         contact_status="active",
         source=item.source or source,
         created_at=now,

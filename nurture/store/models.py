@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -52,6 +53,9 @@ class Account(Base):
     domain: Mapped[str] = mapped_column(String(253), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=json_default)
+    # Rolled up from its leads' engagement when any of them is rescored (a cache).
+    engagement: Mapped[float | None] = mapped_column(Float)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -80,6 +84,16 @@ class Lead(Base):
     # retry) must not change the status again (DESIGN: provider events are not ordered).
     contact_status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str | None] = mapped_column(String(100))
+    # The score cache (DESIGN invariant 2: the score is a function of events, model, time).
+    fit_points: Mapped[int | None] = mapped_column(Integer)
+    fit_grade: Mapped[str | None] = mapped_column(String(16))
+    engagement: Mapped[float | None] = mapped_column(Float)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    score_version: Mapped[str | None] = mapped_column(String(64))
+    # Hand-raiser events before this do not count again (a recycled lead's old demo request).
+    stage_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When decay alone could move the lead (a fall-back rule); the review job rescores it.
+    score_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

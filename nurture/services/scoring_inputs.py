@@ -1,0 +1,134 @@
+"""What scoring reads about a batch of leads, in four queries whatever the batch's size:
+the leads (locked, id order), their accounts, their events (with the step of the email each
+refers to) and, for the account signal, when other leads of the same accounts engaged.
+
+Event ``data`` (a provider's whole raw payload) is read only for the event types some rule
+filters on by data: most events never need it, and it is most of an event's bytes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, case, false, func, null, select
+from sqlalchemy.orm import Session
+
+from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
+from nurture.services.engagement_match import one_of
+from nurture.store.models import Account, Event, Lead, Message
+
+#: Delivery facts, not engagement: they never count as a lead "engaging".
+DELIVERY_TYPES = ("delivered", "deferred", "dropped", "bounced")
+
+
+@dataclass
+class ScoringInputs:
+    leads: list[Lead]  # id order
+    accounts: dict[int, Account] = field(default_factory=dict)
+    events: dict[int, list[ScoredEvent]] = field(default_factory=dict)
+    activity: dict[int, list[AccountActivity]] = field(default_factory=dict)  # by account id
+
+    def account_attributes(self, lead: Lead) -> dict[str, object]:
+        account = self.accounts.get(lead.account_id) if lead.account_id is not None else None
+        return dict(account.attributes or {}) if account is not None else {}
+
+    def account_activity(self, lead: Lead) -> list[AccountActivity]:
+        return self.activity.get(lead.account_id, []) if lead.account_id is not None else []
+
+
+def load_inputs(
+    session: Session,
+    lead_ids: Sequence[int],
+    model: ScoringModel,
+    now: datetime,
+    *,
+    lock: bool = True,
+) -> ScoringInputs:
+    """Read (and with ``lock``, lock FOR NO KEY UPDATE) the leads and what scores them."""
+    ids = sorted(set(lead_ids))
+    query = select(Lead).where(one_of(session, Lead.id, ids, BigInteger())).order_by(Lead.id)
+    if lock:
+        query = query.with_for_update(key_share=True)
+    leads = list(session.scalars(query))
+    inputs = ScoringInputs(leads)
+    if not leads:
+        return inputs
+    account_ids = sorted({lead.account_id for lead in leads if lead.account_id is not None})
+    if account_ids:
+        inputs.accounts = {
+            account.id: account
+            for account in session.scalars(
+                select(Account).where(one_of(session, Account.id, account_ids, BigInteger()))
+            )
+        }
+    inputs.events = _events(session, [lead.id for lead in leads], model)
+    if model.account is not None and account_ids:
+        inputs.activity = _activity(session, account_ids, now - model.account.window, now)
+    return inputs
+
+
+def _events(
+    session: Session, lead_ids: list[int], model: ScoringModel
+) -> dict[int, list[ScoredEvent]]:
+    data_types = sorted(_types_filtered_by_data(model))
+    data = case((Event.type.in_(data_types), Event.data), else_=null()) if data_types else null()
+    rows = session.execute(
+        select(
+            Event.lead_id,
+            Event.id,
+            Event.type,
+            Event.occurred_at,
+            Event.url,
+            Message.step_id,
+            data,
+            Event.machine,
+        )
+        .outerjoin(Message, Message.id == Event.message_id)
+        .where(one_of(session, Event.lead_id, lead_ids, BigInteger()))
+    )
+    found: dict[int, list[ScoredEvent]] = defaultdict(list)
+    for lead_id, event_id, kind, at, url, step, payload, machine in rows:
+        found[lead_id].append(
+            ScoredEvent(event_id, kind, at, url, step, payload or {}, bool(machine))
+        )
+    return found
+
+
+def _types_filtered_by_data(model: ScoringModel) -> set[str]:
+    filters = [rule.match for rule in model.engagement_rules]
+    filters += [rule.match for rule in model.hand_raisers]
+    filters += [p.match for p in model.patterns if p.match is not None]
+    return {f.type for f in filters if f.data}
+
+
+def _activity(
+    session: Session, account_ids: list[int], start: datetime, end: datetime
+) -> dict[int, list[AccountActivity]]:
+    """Per account: each of its leads with a real engagement event in (start, end], at the
+    latest such event."""
+    rows = session.execute(
+        select(Lead.account_id, Event.lead_id, func.max(Event.occurred_at))
+        .join(Lead, Lead.id == Event.lead_id)
+        .where(
+            one_of(session, Lead.account_id, account_ids, BigInteger()),
+            Event.occurred_at > start,
+            Event.occurred_at <= end,
+            Event.machine == false(),
+            Event.type.not_in(DELIVERY_TYPES),
+        )
+        .group_by(Lead.account_id, Event.lead_id)
+    )
+    found: dict[int, list[AccountActivity]] = defaultdict(list)
+    for account_id, lead_id, at in rows.tuples():
+        if account_id is None or lead_id is None:
+            continue
+        found[account_id].append(AccountActivity(lead_id, _utc(at)))
+    return found
+
+
+def _utc(value: datetime) -> datetime:
+    """``max()`` over a UTC column comes back naive from SQLite."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
