@@ -1,0 +1,139 @@
+"""Scoring: a lead's fit and engagement as a pure function of (profile, events, model, now).
+
+DESIGN invariant 2: the same inputs always give the same card, whatever order the events
+come in, which is what makes ``explain`` and backtests possible. Stored scores are caches of
+this. Machine events (bots, privacy proxies) and events after ``now`` never count, so a
+backtest can score history with the clock at each event.
+
+The rule kinds live in ``scoring_rules`` (engagement rules, caps, decay) and
+``scoring_patterns`` (behaviour patterns, account signals); the card in ``scoring_card``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from nurture.core.conditions import LeadFacts, evaluate
+from nurture.core.email_domains import FREE_MAIL_DOMAINS
+from nurture.core.lead import LeadProfile
+from nurture.core.scoring_card import Contribution, HandRaiserHit, ScoreCard, by_size
+from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
+from nurture.core.scoring_patterns import account_contribution, pattern_contribution
+from nurture.core.scoring_rules import matches, tally
+
+__all__ = [
+    "FLOOR_RULE",
+    "Contribution",
+    "HandRaiserHit",
+    "ScoreCard",
+    "fit_facts",
+    "score",
+]
+
+FLOOR_RULE = "decay floor"  # the contribution that lifts a faded lead up to Decay.floor
+
+
+def fit_facts(profile: LeadProfile, account_attributes: Mapping[str, object]) -> dict[str, object]:
+    """What fit rules may test: lead fields and attributes, ``account.<key>`` for each
+    account attribute, ``email_domain`` (lower case) and ``free_mail``."""
+    facts = profile.facts()
+    facts.update({f"account.{key}": value for key, value in account_attributes.items()})
+    domain = profile.email.rpartition("@")[2].strip().lower()
+    facts["email_domain"] = domain
+    facts["free_mail"] = domain in FREE_MAIL_DOMAINS
+    return facts
+
+
+def score(
+    profile: LeadProfile,
+    events: Sequence[ScoredEvent],
+    model: ScoringModel,
+    now: datetime,
+    *,
+    account_attributes: Mapping[str, object] | None = None,
+    account_activity: Sequence[AccountActivity] = (),
+    lead_id: int | None = None,
+) -> ScoreCard:
+    """The lead's score card at ``now``. ``account_activity`` is the engagement of the
+    other leads of its account (for ``model.account``); ``lead_id`` tells its own apart."""
+    past = sorted((e for e in events if e.occurred_at <= now), key=_chronological)
+    real = [e for e in past if not e.machine]
+    fit_points, fit = _fit(profile, account_attributes or {}, model)
+
+    contributions: list[Contribution] = []
+    total = 0.0
+    earned_positive = False
+    tipping: list[ScoredEvent] = []
+    for rule in model.engagement_rules:
+        counted = tally(rule, real, model.decay, now)
+        if counted is not None:
+            contributions.append(counted.contribution())
+            total += counted.points
+            earned_positive = earned_positive or counted.earned_positive
+            tipping.extend([counted.last] if counted.last is not None else [])
+    by_id = {e.id: e for e in real}
+    for pattern in model.patterns:
+        done = pattern_contribution(pattern, real, model.decay, now)
+        if done is not None:
+            contributions.append(done[0])
+            total += done[1]
+            earned_positive = earned_positive or pattern.points > 0
+            tipping.extend(by_id[i] for i in (done[0].last_event_id,) if i is not None)
+    if model.account is not None:
+        account = account_contribution(
+            model.account, real, account_activity, lead_id, model.decay, now
+        )
+        if account is not None:
+            contributions.append(account[0])
+            total += account[1]
+            earned_positive = earned_positive or model.account.points > 0
+    if earned_positive and total < model.decay.floor:
+        lift = model.decay.floor - total
+        contributions.append(Contribution(FLOOR_RULE, "engagement", round(lift, 1), 0.0))
+        total = model.decay.floor
+
+    hits = tuple(
+        HandRaiserHit(raiser.name, raiser.stage, event.id, event.occurred_at)
+        for event in real
+        for raiser in model.hand_raisers
+        if matches(raiser.match, event)
+    )
+    tipping.extend(by_id[hit.event_id] for hit in hits)
+    last = max(tipping, key=_chronological) if tipping else None
+    return ScoreCard(
+        fit_points=fit_points,
+        fit_grade=grade(fit_points, model),
+        engagement=_round(total),
+        fit=tuple(sorted(fit, key=by_size)),
+        contributions=tuple(sorted(contributions, key=by_size)),
+        hand_raisers=hits,
+        last_event_id=last.id if last is not None else None,
+        machine_ignored=len(past) - len(real),
+    )
+
+
+def grade(fit_points: int, model: ScoringModel) -> str:
+    """The first grade (best first) whose threshold the points reach, else the lowest."""
+    for name, threshold in model.grades.thresholds:
+        if fit_points >= threshold:
+            return name
+    return model.grades.lowest
+
+
+def _fit(
+    profile: LeadProfile, account_attributes: Mapping[str, object], model: ScoringModel
+) -> tuple[int, list[Contribution]]:
+    facts = LeadFacts(attributes=fit_facts(profile, account_attributes))
+    held = [rule for rule in model.fit_rules if evaluate(rule.when, facts)]
+    contributions = [Contribution(r.name, "fit", float(r.points), float(r.points)) for r in held]
+    return sum(rule.points for rule in held), contributions
+
+
+def _chronological(event: ScoredEvent) -> tuple[datetime, int]:
+    return (event.occurred_at, event.id)
+
+
+def _round(value: float) -> float:
+    """One decimal, and never ``-0.0`` (it would print as a negative score)."""
+    return round(value, 1) + 0.0
