@@ -62,14 +62,14 @@ def score(
     fit_points, fit = _fit(profile, account_attributes or {}, model)
 
     contributions: list[Contribution] = []
-    total = 0.0
+    exact: list[float] = []  # unrounded points of each contribution
     earned_positive = False
     tipping: list[ScoredEvent] = []
     for rule in model.engagement_rules:
         counted = tally(rule, real, model.decay, now)
         if counted is not None:
             contributions.append(counted.contribution())
-            total += counted.points
+            exact.append(counted.points)
             earned_positive = earned_positive or counted.earned_positive
             tipping.extend([counted.last] if counted.last is not None else [])
     by_id = {e.id: e for e in real}
@@ -77,7 +77,7 @@ def score(
         done = pattern_contribution(pattern, real, model.decay, now)
         if done is not None:
             contributions.append(done[0])
-            total += done[1]
+            exact.append(done[1])
             earned_positive = earned_positive or pattern.points > 0
             tipping.extend(by_id[i] for i in (done[0].last_event_id,) if i is not None)
     if model.account is not None:
@@ -86,12 +86,14 @@ def score(
         )
         if account is not None:
             contributions.append(account[0])
-            total += account[1]
+            exact.append(account[1])
             earned_positive = earned_positive or model.account.points > 0
-    if earned_positive and total < model.decay.floor:
-        lift = model.decay.floor - total
+    # The floor holds up what the lead earned as it decays; negative points still count.
+    earned = sum(p for p in exact if p > 0)
+    if earned_positive and earned < model.decay.floor:
+        lift = model.decay.floor - earned
         contributions.append(Contribution(FLOOR_RULE, "engagement", round(lift, 1), 0.0))
-        total = model.decay.floor
+        exact.append(lift)
 
     hits = tuple(
         HandRaiserHit(raiser.name, raiser.stage, event.id, event.occurred_at)
@@ -104,7 +106,7 @@ def score(
     return ScoreCard(
         fit_points=fit_points,
         fit_grade=grade(fit_points, model),
-        engagement=_round(total),
+        engagement=_round(sum(exact)),
         fit=tuple(sorted(fit, key=by_size)),
         contributions=tuple(sorted(contributions, key=by_size)),
         hand_raisers=hits,
