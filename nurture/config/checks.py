@@ -1,13 +1,19 @@
 """Checks across files: sequence ids are unique and exist where nurture.yaml names them,
-every stage named anywhere is on the ladder, and a stage runs only a sequence serving it."""
+every stage named anywhere is on the ladder, a stage runs only a sequence serving it, and a
+scoring rule's ``step`` names a send step of some sequence."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 from nurture.config.nodes import Node
 from nurture.config.pipeline import ParsedPipeline
 from nurture.config.problems import did_you_mean
-from nurture.config.refs import StageRef
+from nurture.config.refs import StageRef, StepRef
 from nurture.config.sequence import ParsedSequence
+from nurture.core.sequence import AwaitEvent, Branch, Goal, Send, Sequence, WaitFor
+
+KINDS = {Send: "send", WaitFor: "wait", AwaitEvent: "wait_for", Branch: "branch", Goal: "goal"}
 
 
 def check_funnel(pipeline: ParsedPipeline | None, sequences: list[ParsedSequence]) -> None:
@@ -39,6 +45,36 @@ def check_funnel(pipeline: ParsedPipeline | None, sequences: list[ParsedSequence
     node, rule = pipeline.reengagement_node, pipeline.reengagement
     if rule is not None and node is not None and ids_known and rule.sequence not in by_id:
         _unknown_sequence(node, rule.sequence, by_id)
+    built = [parsed.sequence for parsed in sequences if parsed.sequence is not None]
+    if len(built) == len(sequences):  # else a broken file may hold the step named
+        check_scoring_steps(pipeline.scoring_steps, send_steps(built))
+
+
+def send_steps(sequences: Iterable[Sequence]) -> dict[str, str | None]:
+    """Every step id: None for a send step (in any sequence), else what kind of step it is."""
+    out: dict[str, str | None] = {}
+    for sequence in sequences:
+        for step in sequence.steps:
+            if isinstance(step.action, Send):
+                out[step.id] = None
+            elif out.get(step.id, "") is not None:
+                kind = KINDS.get(type(step.action), "exit")
+                out.setdefault(step.id, f"a {kind} step of {sequence.id}")
+    return out
+
+
+def check_scoring_steps(refs: list[StepRef], steps: Mapping[str, str | None]) -> None:
+    """A scoring rule's ``step`` names the email of a send step, in whichever sequence."""
+    sends = [step for step, kind in steps.items() if kind is None]
+    for ref in refs:
+        if ref.target not in steps:
+            hint = did_you_mean(ref.target, sends)
+            ref.node.expected("the id of a send step in sequences/*.yaml", hint)
+        elif (kind := steps[ref.target]) is not None:
+            ref.node.error(
+                f"found {ref.target!r}, {kind}; expected a send step "
+                "(engagement is tracked per email sent)"
+            )
 
 
 def _unique_ids(sequences: list[ParsedSequence]) -> dict[str, ParsedSequence]:

@@ -1,8 +1,11 @@
 """Branch conditions (``when:``) from YAML into ``nurture.core.conditions``: an attribute
-test (``{attribute: company_size, gte: 200}``), engagement with an earlier email
-(``{engaged: clicked, step: metrics-guide}``), or ``all`` / ``any`` / ``not`` of those."""
+test (``{attribute: company_size, gte: 200}``, ``{attribute: title, matches: "head|vp"}``),
+engagement with an earlier email (``{engaged: clicked, step: metrics-guide}``), or ``all`` /
+``any`` / ``not`` of those."""
 
 from __future__ import annotations
+
+import re
 
 from nurture.config.nodes import Node, fields, text
 from nurture.config.problems import did_you_mean
@@ -73,9 +76,28 @@ def _attribute(node: Node) -> AttributeIs | None:
     if op not in (Op.IN, Op.NOT_IN) and isinstance(value, list | dict):
         value_node.expected(f"a single value to compare with ({op.value})")
         return None
+    if op is Op.MATCHES and not _regex(value_node):
+        return None
     if name is None:
         return None
     return AttributeIs(name, op, tuple(value) if isinstance(value, list) else value)
+
+
+def _regex(node: Node) -> bool:
+    """``matches`` takes a regular expression (searched, ignoring case)."""
+    if not isinstance(node.value, str) or not node.value:
+        node.expected('a regular expression such as "head|director|vp"')
+        return False
+    try:
+        re.compile(node.value, re.IGNORECASE)
+    except re.error as exc:
+        where = f" at position {exc.pos + 1}" if exc.pos is not None else ""
+        node.error(
+            f"found {node.value!r}, which is not a regular expression ({exc.msg}{where}); "
+            'expected one such as "head|director|vp" (escape special characters with \\)'
+        )
+        return False
+    return True
 
 
 def _engaged(node: Node, refs: Refs) -> Engaged | None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from nurture.config.checks import check_funnel
+from nurture.config.nodes import Node
 from nurture.config.pipeline import ParsedPipeline, parse_pipeline
 from nurture.config.problems import ConfigProblem
+from nurture.config.scoring_section import parse_scoring
 from nurture.config.sequence import ParsedSequence, parse_sequence
 from nurture.config.templates import template_problems
 from nurture.config.version import funnel_version
@@ -63,9 +65,63 @@ def _read_pipeline(directory: Path, problems: list[ConfigProblem]) -> ParsedPipe
     if not path.is_file():
         problems.append(ConfigProblem(display_path(path), 1, 1, "", START_HINT))
         return None
+    return read_pipeline_file(path, problems)
+
+
+def read_pipeline_file(path: Path, problems: list[ConfigProblem]) -> ParsedPipeline | None:
+    """A nurture.yaml (or a copy of one) with its scoring model, following ``file:``."""
     doc, found = load_yaml(path, display_path(path))
     problems += found
-    return None if doc.broken else parse_pipeline(doc, problems)
+    if doc.broken:
+        return None
+    pipeline = parse_pipeline(doc, problems, _lines(path))
+    if pipeline.scoring_file is not None:
+        read_scoring_file(pipeline, path.parent, problems)
+    return pipeline
+
+
+def read_scoring_file(pipeline: ParsedPipeline, base: Path, problems: list[ConfigProblem]) -> None:
+    """``scoring: {file: NAME}``: the model from that file, its problems placed in it."""
+    node = pipeline.scoring_file
+    path = scoring_path(node, base) if node is not None else None
+    if path is None:
+        pipeline.complete = False
+        return
+    doc, found = load_yaml(path, display_path(path))
+    problems += found
+    before = len(problems)
+    if not doc.broken:
+        parsed = parse_scoring(Node(doc, problems, (), doc.data), pipeline.stages, _lines(path))
+        pipeline.scoring_steps = parsed.steps
+        if parsed.model is not None:
+            pipeline.scoring = parsed.model
+    if doc.broken or found or len(problems) != before:
+        pipeline.complete = False
+
+
+def scoring_path(node: Node, base: Path) -> Path | None:
+    """The file ``scoring.file`` names: inside the funnel folder, not nurture.yaml itself
+    and not under sequences/ (every file there is read as a sequence)."""
+    name = node.value
+    if not isinstance(name, str):
+        return None
+    target = (base / name).resolve()
+    try:
+        inside = target.relative_to(base.resolve())
+    except ValueError:
+        node.expected("a path inside the funnel folder, relative to nurture.yaml")
+        return None
+    if inside.parts[:1] == ("sequences",) or inside == Path("nurture.yaml"):
+        node.expected("a file of its own beside nurture.yaml, such as scoring.yaml")
+        return None
+    if not target.is_file():
+        node.expected(f"an existing file ({display_path(base / inside)} is missing)")
+        return None
+    return base / inside
+
+
+def _lines(path: Path) -> tuple[str, ...]:
+    return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
 
 
 def _read_sequences(directory: Path, problems: list[ConfigProblem]) -> list[ParsedSequence]:

@@ -7,13 +7,14 @@ their nodes and resolved by ``nurture.config.checks`` once every sequence file i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nurture.config import sending
 from nurture.config.nodes import Node, choice, fields, mapping, text, text_list
 from nurture.config.problems import ConfigProblem, did_you_mean
-from nurture.config.refs import StageRef
+from nurture.config.refs import StageRef, StepRef
 from nurture.config.sample import sample_lead
+from nurture.config.scoring_section import parse_scoring
 from nurture.config.yamldoc import YamlDoc
 from nurture.core.funnel import (
     DEFAULT_LADDER,
@@ -24,6 +25,7 @@ from nurture.core.funnel import (
     Sender,
     SendWindow,
 )
+from nurture.core.scoring_model import ScoringModel
 from nurture.core.sequence import Sequence
 
 REQUIRED_KEYS = ("version", "sender", "send_window", "frequency_cap")
@@ -66,7 +68,9 @@ class ParsedPipeline:
     frequency_cap: FrequencyCap | None = None
     sample_lead: dict[str, object] | None = field(default_factory=dict)  # None: invalid
     sample_stage: StageRef | None = None
-    scoring: dict[str, object] = field(default_factory=dict)
+    scoring: ScoringModel = field(default_factory=ScoringModel)
+    scoring_steps: list[StepRef] = field(default_factory=list)  # checked against sequences
+    scoring_file: Node | None = None  # ``scoring: {file: ...}``: read by load.read_scoring_file
     handoff: dict[str, object] = field(default_factory=dict)
 
     def funnel(self, sequences: Mapping[str, Sequence], version: str) -> Funnel:
@@ -86,14 +90,17 @@ class ParsedPipeline:
             frequency_cap=self.frequency_cap,
             reengagement=self.reengagement,
             sample_lead=self.sample_lead,
-            scoring=self.scoring,
+            scoring=replace(self.scoring, version=version),
             handoff=self.handoff,
             version=version,
         )
 
 
-def parse_pipeline(doc: YamlDoc, problems: list[ConfigProblem]) -> ParsedPipeline:
-    """Read nurture.yaml; its problems are appended to ``problems``."""
+def parse_pipeline(
+    doc: YamlDoc, problems: list[ConfigProblem], lines: tuple[str, ...] = ()
+) -> ParsedPipeline:
+    """Read nurture.yaml; its problems are appended to ``problems``. ``lines`` (the file's
+    text) lets a mistake in a ladder expression point at its own column."""
     before = len(problems)
     parsed = ParsedPipeline(doc)
     root = Node(doc, problems, (), doc.data)
@@ -116,12 +123,29 @@ def parse_pipeline(doc: YamlDoc, problems: list[ConfigProblem]) -> ParsedPipelin
         parsed.frequency_cap = sending.frequency_cap(parts["frequency_cap"])
     if "sample_lead" in parts:
         parsed.sample_lead, parsed.sample_stage = sample_lead(parts["sample_lead"])
-    for key in ("scoring", "handoff"):
-        if key in parts and parts[key].value is not None:
-            value = mapping(parts[key], f"a mapping (the {key} settings), or {{}}")
-            setattr(parsed, key, value if value is not None else {})
+    if "scoring" in parts:
+        _scoring(parts["scoring"], parsed, lines)
+    if "handoff" in parts and parts["handoff"].value is not None:
+        value = mapping(parts["handoff"], "a mapping (the handoff settings), or {}")
+        parsed.handoff = value if value is not None else {}
     parsed.complete = len(problems) == before
     return parsed
+
+
+def _scoring(node: Node, parsed: ParsedPipeline, lines: tuple[str, ...]) -> None:
+    """The model written here, or ``{file: scoring.yaml}`` naming the file that holds it."""
+    if isinstance(node.value, dict) and "file" in node.value:
+        for key in node.value:
+            if key != "file":
+                message = f"found {key!r} beside file; expected the whole model in that file"
+                node.child(key).error(message, at_key=True)
+        where = "a path such as scoring.yaml, relative to nurture.yaml"
+        if text(node.child("file"), where) is not None and len(node.value) == 1:
+            parsed.scoring_file = node.child("file")
+        return
+    scoring = parse_scoring(node, parsed.stages, lines)
+    parsed.scoring = scoring.model or ScoringModel()
+    parsed.scoring_steps = scoring.steps
 
 
 def _default_stages() -> Stages:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 
+from nurture.core.scoring_model import ScoringModel
 from nurture.core.sequence import Sequence
 
 DEFAULT_LADDER = ("cold", "warm", "mql", "sql", "customer")
@@ -62,7 +63,7 @@ class Funnel:
     frequency_cap: FrequencyCap
     reengagement: Reengagement | None = None
     sample_lead: Mapping[str, object] = field(default_factory=dict)
-    scoring: Mapping[str, object] = field(default_factory=dict)  # filled by the scoring issue
+    scoring: ScoringModel = field(default_factory=ScoringModel)  # empty: the funnel never scores
     handoff: Mapping[str, object] = field(default_factory=dict)  # filled by the handoff issue
     version: str = ""  # content hash of every file the funnel was loaded from
 

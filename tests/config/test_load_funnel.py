@@ -12,6 +12,7 @@ import pytest
 import nurture.config
 from nurture.config import ConfigProblem, funnel_version, load_funnel, validate_funnel
 from nurture.core.funnel import Sender
+from nurture.core.scoring_model import ScoringModel
 from nurture.core.sequence import Exit, Send, WaitFor
 from nurture.errors import ConfigInvalid
 from nurture.mail.check import TemplateFinding
@@ -69,7 +70,13 @@ class TestValidFunnel:
             funnel.replace("nurture.yaml", section, "")
         loaded = load_funnel(funnel.path)
         assert loaded.ladder == ("cold", "warm", "mql", "sql", "customer")
-        assert loaded.scoring == {} and loaded.handoff == {}
+        assert loaded.scoring == ScoringModel(version=loaded.version) and loaded.scoring.empty
+        assert loaded.handoff == {}
+
+    def test_scoring_model_carries_the_funnel_version(self, funnel):
+        loaded = load_funnel(funnel.path)
+        assert loaded.scoring.empty
+        assert loaded.scoring.version == loaded.version == funnel_version(funnel.path)
 
 
 class TestRefusal:
@@ -180,6 +187,19 @@ class TestVersion:
         before = funnel_version(funnel.path)
         funnel.write("README.md", "notes")
         funnel.write("sequences/notes.txt", "draft")
+        assert funnel_version(funnel.path) == before
+
+    def test_the_scoring_file_changes_it(self, funnel):
+        funnel.replace("nurture.yaml", "scoring: {}", "scoring: {file: scoring.yaml}")
+        funnel.write("scoring.yaml", "engagement:\n  floor: 1\n")
+        before = funnel_version(funnel.path)
+        funnel.replace("scoring.yaml", "floor: 1", "floor: 2")
+        assert funnel_version(funnel.path) != before
+        assert load_funnel(funnel.path).scoring.version == funnel_version(funnel.path)
+
+    def test_a_scoring_file_nurture_yaml_does_not_name_leaves_it(self, funnel):
+        before = funnel_version(funnel.path)
+        funnel.write("scoring.yaml", "engagement:\n  floor: 1\n")
         assert funnel_version(funnel.path) == before
 
     def test_does_not_depend_on_where_the_folder_is(self, funnel, tmp_path):
