@@ -84,7 +84,6 @@ def decide(
     here = position(stage, model, ladder)
     if here is None:
         return None
-    values = card.values(since)
     best: StageDecision | None = None
     best_at = here
     for hit in sorted(card.hand_raisers_since(since), key=lambda h: h.occurred_at):
@@ -94,15 +93,30 @@ def decide(
             best_at = ladder.index(hit.stage)
     for rule in model.ladder:
         at = ladder.index(rule.stage) if rule.stage in ladder else _SIDE
-        if at > best_at and evaluate(rule.expression, values):
+        if at > best_at and evaluate(rule.expression, _values(card, since, rule.stage, ladder)):
             reason = f"{rule.stage}: {rule.source}"
             best, best_at = StageDecision(rule.stage, "promotion", reason, card.last_event_id), at
     if best is not None:
         return best
+    values = card.values(since)
     for fall in model.fall_back:
         if fall.stage == stage and evaluate(fall.expression, values):
             return StageDecision(fall.to, "fall_back", f"{stage} -> {fall.to}: {fall.source}", None)
     return None
+
+
+def _values(
+    card: ScoreCard, since: datetime | None, stage: str, ladder: Sequence[str]
+) -> dict[str, object]:
+    """``card.values(since)`` for a rule leading to ``stage``: there ``hand_raiser`` only
+    counts hand-raisers that lead as high, so a pricing question (to mql) does not satisfy
+    ``sql: hand_raiser or ...``."""
+    values = card.values(since)
+    at = ladder.index(stage) if stage in ladder else _SIDE
+    values["hand_raiser"] = any(
+        h.stage in ladder and ladder.index(h.stage) >= at for h in card.hand_raisers_since(since)
+    )
+    return values
 
 
 def needs(
@@ -129,7 +143,7 @@ def needs(
         if h.stage in ladder and ladder.index(h.stage) >= above[0]
     ]
     phrase = f"a hand-raiser ({' or '.join(raisers)})" if raisers else "a hand-raiser"
-    values = card.values(since)
+    values = _values(card, since, target, ladder)
     found: list[tuple[str, ...]] = []
     for rule in model.ladder:
         if rule.stage != target:
