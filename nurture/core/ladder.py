@@ -164,7 +164,7 @@ def review_at(
     model: ScoringModel,
     now: datetime,
     *,
-    ladder: Sequence[str],
+    ladder: Sequence[str] | None = None,
     since: datetime | None = None,
     account_attributes: Mapping[str, object] | None = None,
     account_activity: Sequence[AccountActivity] = (),
@@ -173,8 +173,11 @@ def review_at(
     """The earliest moment (to the hour) at which, with no new events, the lead's stage
     falls back; None if no fall-back applies within ``REVIEW_HALF_LIVES`` half-lives (or
     the account window, without decay). Assumes the fall-back, once it holds, keeps
-    holding as points decay (true for ``engagement < N`` with positive rules)."""
-    if not any(f.stage == stage for f in model.fall_back):
+    holding as points decay (true for ``engagement < N`` with positive rules). With
+    ``ladder`` the moment is the one at which ``decide`` falls back (so terminal stages are
+    never due); without it, when a fall-back expression of ``stage`` first holds."""
+    falls_from = [f for f in model.fall_back if f.stage == stage]
+    if not falls_from:
         return None
 
     def falls(at: datetime) -> bool:
@@ -187,6 +190,9 @@ def review_at(
             account_activity=account_activity,
             lead_id=lead_id,
         )
+        if ladder is None:
+            values = card.values(since)
+            return any(f.stage == stage and evaluate(f.expression, values) for f in falls_from)
         decision = decide(stage, card, model, ladder, since=since)
         return decision is not None and decision.kind == "fall_back"
 

@@ -226,6 +226,11 @@ class TestReviewAt:
         decision = decide("warm", score(self.LEAD, events, MODEL, at), MODEL, LADDER)
         return decision is not None and decision.kind == "fall_back"
 
+    def test_without_the_ladder_the_fall_back_expression_alone_decides(self):
+        events = self.clicks(0, 0)
+        with_ladder = review_at("warm", self.LEAD, events, MODEL, NOW, ladder=LADDER)
+        assert review_at("warm", self.LEAD, events, MODEL, NOW) == with_ladder
+
     def test_a_lead_that_already_qualifies_for_the_fall_back_is_due_now(self):
         events = self.clicks(40)
         assert review_at("warm", self.LEAD, events, MODEL, NOW, ladder=LADDER) == NOW
