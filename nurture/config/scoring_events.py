@@ -8,6 +8,7 @@ the model stores the type the event is stored under (``visited``, ``custom:demo_
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable
@@ -43,8 +44,9 @@ SITE_EVENTS = {
 STORED_NAMES = ("visited", "submitted")  # how sequences write page_view and form_submit
 KNOWN_EVENTS = (*EMAIL_EVENTS, *SITE_EVENTS, *STORED_NAMES)
 EVENT_HINT = (
-    "an event: " + ", ".join(KNOWN_EVENTS[:8]) + ", " + ", ".join(SITE_EVENTS) + ", "
-    "or custom:NAME for a custom website or product event (e.g. custom:webinar_registered)"
+    "an event: opened, clicked, replied, unsubscribed, bounced, complained (email), "
+    + ", ".join(SITE_EVENTS)
+    + " (website and product), or custom:NAME for a custom event (e.g. custom:webinar_registered)"
 )
 _CUSTOM = re.compile(r"^custom:[a-z][a-z0-9_]{0,32}$")
 _BARE_CUSTOM = re.compile(r"^[a-z][a-z0-9_]{0,32}$")
@@ -65,9 +67,10 @@ def event_type(node: Node) -> str | None:
             return value
     hint = None
     if isinstance(value, str):
-        hint = did_you_mean(value, KNOWN_EVENTS)
-        if hint is None and _BARE_CUSTOM.match(value):
-            hint = f"custom:{value}"
+        # A near miss is a typo (page_veiw); any other plain name is likely a custom event.
+        close = difflib.get_close_matches(value, KNOWN_EVENTS, n=1, cutoff=0.75)
+        custom = f"custom:{value}" if _BARE_CUSTOM.match(value) else None
+        hint = close[0] if close else custom or did_you_mean(value, KNOWN_EVENTS)
     node.expected(EVENT_HINT, hint)
     return None
 
