@@ -163,7 +163,7 @@ def _stage_history(
     )
     first_from: dict[int, str | None] = {}
     won_at: dict[int, datetime] = {}
-    for lead_id, from_stage, to_stage, at in rows.tuples():
+    for lead_id, from_stage, to_stage, at in rows:
         first_from.setdefault(lead_id, from_stage)
         if to_stage == won_stage:
             won_at.setdefault(lead_id, at)
@@ -187,7 +187,7 @@ def _activity(
         .distinct()
     )
     found: dict[int, list[AccountActivity]] = defaultdict(list)
-    for account_id, lead_id, at in rows.tuples():
+    for account_id, lead_id, at in rows:
         if account_id is not None and lead_id is not None:
             found[account_id].append(AccountActivity(lead_id, _utc(at)))
     return found

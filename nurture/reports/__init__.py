@@ -1,0 +1,5 @@
+"""Reports for people: figures rendered as terminal rows and self-contained HTML pages.
+
+May import ``nurture.core`` and the standard library only: a report renders results the
+services computed; it reads nothing itself.
+"""

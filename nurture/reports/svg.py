@@ -1,0 +1,135 @@
+"""Small charts as inline SVG text: grouped bars and step lines, with axes, gridlines and a
+legend. No JavaScript, no external files, every label escaped, so a report stays one
+self-contained HTML file that opens anywhere (and in a mail client's preview)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+
+__all__ = ["Series", "bar_chart", "line_chart", "nice_ticks"]
+
+WIDTH = 720
+HEIGHT = 320
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 36, 44
+FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float]
+    color: str
+
+
+def nice_ticks(top: float, count: int = 5) -> list[float]:
+    """Round tick values from 0 to at least ``top`` (1, 2 or 5 times a power of ten apart)."""
+    if top <= 0:
+        return [0.0, 1.0]
+    raw = top / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
+
+
+def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series]) -> str:
+    """Bars grouped by category, one bar per series, value printed above each bar."""
+    ticks = nice_ticks(max((v for s in series for v in s.values), default=0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    parts = _frame(title, ticks, plot_h)
+    group_w = plot_w / max(len(categories), 1)
+    bar_w = group_w * 0.7 / max(len(series), 1)
+    for i, category in enumerate(categories):
+        x0 = LEFT + i * group_w + group_w * 0.15
+        for j, one in enumerate(series):
+            value = one.values[i]
+            h = plot_h * value / ticks[-1]
+            x, y = x0 + j * bar_w, TOP + plot_h - h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
+                f'fill="{escape(one.color)}"><title>{escape(one.name)}, {escape(category)}: '
+                f"{_number(value)}</title></rect>"
+            )
+            parts.append(
+                f'<text x="{x + (bar_w - 2) / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
+                f"{FONT}>{_number(value)}</text>"
+            )
+        parts.append(
+            f'<text x="{LEFT + (i + 0.5) * group_w:.1f}" y="{TOP + plot_h + 18}" '
+            f'text-anchor="middle" {FONT}>{escape(category)}</text>'
+        )
+    parts += _legend(series)
+    return _svg(title, parts)
+
+
+def line_chart(title: str, days: Sequence[date], series: Sequence[Series]) -> str:
+    """One step line per series over ``days`` (each series has a value per day)."""
+    ticks = nice_ticks(max((v for s in series for v in s.values), default=0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    parts = _frame(title, ticks, plot_h)
+    span = max(len(days) - 1, 1)
+
+    def x_at(i: float) -> float:
+        return LEFT + plot_w * i / span
+
+    for i in sorted({round(k * span / 5) for k in range(6)} & set(range(len(days)))):
+        parts.append(
+            f'<text x="{x_at(i):.1f}" y="{TOP + plot_h + 18}" text-anchor="middle" {FONT}>'
+            f"{escape(days[i].isoformat())}</text>"
+        )
+    for one in series:
+        points: list[str] = []
+        previous: float | None = None
+        for i, value in enumerate(one.values):
+            y = TOP + plot_h - plot_h * value / ticks[-1]
+            if previous is not None:
+                points.append(f"{x_at(i):.1f},{previous:.1f}")
+            points.append(f"{x_at(i):.1f},{y:.1f}")
+            previous = y
+        last = _number(one.values[-1]) if one.values else "0"
+        parts.append(
+            f'<polyline points="{" ".join(points)}" fill="none" stroke="{escape(one.color)}" '
+            f'stroke-width="2"><title>{escape(one.name)}: {last}</title></polyline>'
+        )
+    parts += _legend(series)
+    return _svg(title, parts)
+
+
+def _frame(title: str, ticks: list[float], plot_h: float) -> list[str]:
+    parts = [f'<text x="{LEFT}" y="20" {FONT} font-weight="bold">{escape(title)}</text>']
+    for tick in ticks:
+        y = TOP + plot_h - plot_h * tick / ticks[-1]
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6ea"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" {FONT}>{_number(tick)}</text>'
+        )
+    parts.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}" stroke="#8a939c"/>')
+    return parts
+
+
+def _legend(series: Sequence[Series]) -> list[str]:
+    parts: list[str] = []
+    x = WIDTH - RIGHT - 150 * len(series)
+    for one in series:
+        parts.append(f'<rect x="{x}" y="10" width="12" height="12" fill="{escape(one.color)}"/>')
+        parts.append(f'<text x="{x + 18}" y="20" {FONT}>{escape(one.name)}</text>')
+        x += 150
+    return parts
+
+
+def _svg(title: str, parts: list[str]) -> str:
+    body = "\n  ".join(parts)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">\n'
+        f"  {body}\n</svg>"
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
