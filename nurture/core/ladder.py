@@ -17,7 +17,7 @@ from typing import Literal
 
 from nurture.core.ladder_expr import evaluate, shortfall
 from nurture.core.lead import LeadProfile
-from nurture.core.scoring import score
+from nurture.core.scoring import project
 from nurture.core.scoring_card import ScoreCard
 from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
 
@@ -172,40 +172,44 @@ def review_at(
 ) -> datetime | None:
     """The earliest moment (to the hour) at which, with no new events, the lead's stage
     falls back; None if no fall-back applies within ``REVIEW_HALF_LIVES`` half-lives (or
-    the account window, without decay). Assumes the fall-back, once it holds, keeps
-    holding as points decay (true for ``engagement < N`` with positive rules). With
-    ``ladder`` the moment is the one at which ``decide`` falls back (so terminal stages are
-    never due); without it, when a fall-back expression of ``stage`` first holds."""
+    the account window, without decay). Probes ``Projection.engagement_at`` (a few
+    multiplications), not a full rescore, and assumes that once the fall-back holds it
+    keeps holding as points decay (true for ``engagement < N`` with positive rules).
+    With ``ladder`` the answer is also one where ``decide`` falls back (never for a
+    terminal stage); without it, where a fall-back expression of ``stage`` holds."""
     falls_from = [f for f in model.fall_back if f.stage == stage]
-    if not falls_from:
+    if not falls_from or (ladder is not None and position(stage, model, ladder) is None):
         return None
+    projection = project(
+        profile,
+        events,
+        model,
+        now,
+        account_attributes=account_attributes,
+        account_activity=account_activity,
+        lead_id=lead_id,
+    )
+    values = projection.card.values(since)
 
     def falls(at: datetime) -> bool:
-        card = score(
-            profile,
-            events,
-            model,
-            at,
-            account_attributes=account_attributes,
-            account_activity=account_activity,
-            lead_id=lead_id,
-        )
-        if ladder is None:
-            values = card.values(since)
-            return any(f.stage == stage and evaluate(f.expression, values) for f in falls_from)
-        decision = decide(stage, card, model, ladder, since=since)
-        return decision is not None and decision.kind == "fall_back"
+        values["engagement"] = projection.engagement_at(at)
+        return any(evaluate(f.expression, values) for f in falls_from)
 
-    if falls(now):
-        return now
     horizon = _horizon(model)
-    if horizon is None or not falls(now + horizon):
+    if falls(now):
+        found = now
+    elif horizon is None or not falls(now + horizon):
         return None
-    low, high = now, now + horizon
-    while high - low > REVIEW_RESOLUTION:
-        middle = low + (high - low) / 2
-        low, high = (low, middle) if falls(middle) else (middle, high)
-    return high
+    else:
+        low, found = now, now + horizon
+        while found - low > REVIEW_RESOLUTION:
+            middle = low + (found - low) / 2
+            low, found = (low, middle) if falls(middle) else (middle, found)
+    if ladder is not None:
+        decision = decide(stage, projection.card_at(found), model, ladder, since=since)
+        if decision is None or decision.kind != "fall_back":
+            return None
+    return found
 
 
 def _horizon(model: ScoringModel) -> timedelta | None:

@@ -20,14 +20,17 @@ from nurture.core.lead import LeadProfile
 from nurture.core.scoring_card import Contribution, HandRaiserHit, ScoreCard, by_size
 from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
 from nurture.core.scoring_patterns import account_contribution, pattern_contribution
+from nurture.core.scoring_projection import Projection, fold, round_points
 from nurture.core.scoring_rules import matches, tally
 
 __all__ = [
     "FLOOR_RULE",
     "Contribution",
     "HandRaiserHit",
+    "Projection",
     "ScoreCard",
     "fit_facts",
+    "project",
     "score",
 ]
 
@@ -57,19 +60,42 @@ def score(
 ) -> ScoreCard:
     """The lead's score card at ``now``. ``account_activity`` is the engagement of the
     other leads of its account (for ``model.account``); ``lead_id`` tells its own apart."""
+    return project(
+        profile,
+        events,
+        model,
+        now,
+        account_attributes=account_attributes,
+        account_activity=account_activity,
+        lead_id=lead_id,
+    ).card
+
+
+def project(
+    profile: LeadProfile,
+    events: Sequence[ScoredEvent],
+    model: ScoringModel,
+    now: datetime,
+    *,
+    account_attributes: Mapping[str, object] | None = None,
+    account_activity: Sequence[AccountActivity] = (),
+    lead_id: int | None = None,
+) -> Projection:
+    """``score`` plus what is needed to tell the engagement at a later moment if nothing
+    new happens (``Projection.engagement_at``)."""
     past = sorted((e for e in events if e.occurred_at <= now), key=_chronological)
     real = [e for e in past if not e.machine]
     fit_points, fit = _fit(profile, account_attributes or {}, model)
 
     contributions: list[Contribution] = []
-    exact: list[float] = []  # unrounded points of each contribution
+    terms: list[tuple[float, bool]] = []  # exact points now, and whether they decay
     earned_positive = False
     tipping: list[ScoredEvent] = []
     for rule in model.engagement_rules:
         counted = tally(rule, real, model.decay, now)
         if counted is not None:
             contributions.append(counted.contribution())
-            exact.append(counted.points)
+            terms.append((counted.points, rule.decays))
             earned_positive = earned_positive or counted.earned_positive
             tipping.extend([counted.last] if counted.last is not None else [])
     by_id = {e.id: e for e in real}
@@ -77,23 +103,22 @@ def score(
         done = pattern_contribution(pattern, real, model.decay, now)
         if done is not None:
             contributions.append(done[0])
-            exact.append(done[1])
+            terms.append((done[1], True))
             earned_positive = earned_positive or pattern.points > 0
             tipping.extend(by_id[i] for i in (done[0].last_event_id,) if i is not None)
+    points = [p for p, _ in terms]
+    earned_any = earned_positive
     if model.account is not None:
         account = account_contribution(
             model.account, real, account_activity, lead_id, model.decay, now
         )
         if account is not None:
             contributions.append(account[0])
-            exact.append(account[1])
-            earned_positive = earned_positive or model.account.points > 0
-    # The floor holds up what the lead earned as it decays; negative points still count.
-    earned = sum(p for p in exact if p > 0)
-    if earned_positive and earned < model.decay.floor:
-        lift = model.decay.floor - earned
+            points.append(account[1])
+            earned_any = earned_positive or model.account.points > 0
+    total, lift = fold(points, earned_any, model.decay.floor)
+    if lift:
         contributions.append(Contribution(FLOOR_RULE, "engagement", round(lift, 1), 0.0))
-        exact.append(lift)
 
     hits = tuple(
         HandRaiserHit(raiser.name, raiser.stage, event.id, event.occurred_at)
@@ -103,15 +128,25 @@ def score(
     )
     tipping.extend(by_id[hit.event_id] for hit in hits)
     last = max(tipping, key=_chronological) if tipping else None
-    return ScoreCard(
+    card = ScoreCard(
         fit_points=fit_points,
         fit_grade=grade(fit_points, model),
-        engagement=_round(sum(exact)),
+        engagement=round_points(total),
         fit=tuple(sorted(fit, key=by_size)),
         contributions=tuple(sorted(contributions, key=by_size)),
         hand_raisers=hits,
         last_event_id=last.id if last is not None else None,
         machine_ignored=len(past) - len(real),
+    )
+    return Projection(
+        card,
+        now,
+        model,
+        tuple(terms),
+        earned_positive,
+        tuple(real),
+        tuple(account_activity),
+        lead_id,
     )
 
 
@@ -134,8 +169,3 @@ def _fit(
 
 def _chronological(event: ScoredEvent) -> tuple[datetime, int]:
     return (event.occurred_at, event.id)
-
-
-def _round(value: float) -> float:
-    """One decimal, and never ``-0.0`` (it would print as a negative score)."""
-    return round(value, 1) + 0.0

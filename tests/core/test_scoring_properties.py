@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nurture.core.lead import LeadProfile
-from nurture.core.scoring import score
+from nurture.core.scoring import project, score
 from nurture.core.scoring_model import (
     AccountActivity,
     AccountSignal,
@@ -118,3 +118,13 @@ def test_the_tipping_event_is_a_real_event_of_the_past(events):
         tipping = next(e for e in events if e.id == card.last_event_id)
         assert not tipping.machine
         assert tipping.occurred_at <= NOW
+
+
+@given(histories(), _activity, st.integers(0, 400 * 24).map(lambda h: timedelta(hours=h)))
+def test_the_projected_engagement_equals_a_full_rescore_later(events, activity, later):
+    # review_at probes the projection instead of rescoring: they must agree
+    past = [e for e in events if e.occurred_at <= NOW]
+    projection = project(LEAD, past, MODEL, NOW, account_activity=activity, lead_id=1)
+    rescored = score(LEAD, past, MODEL, NOW + later, account_activity=activity, lead_id=1)
+    assert projection.card == score(LEAD, past, MODEL, NOW, account_activity=activity, lead_id=1)
+    assert abs(projection.engagement_at(NOW + later) - rescored.engagement) <= 0.1
