@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Union
 
 NAMES = ("fit", "fit_points", "engagement", "hand_raiser")
@@ -168,7 +169,7 @@ def render_literal(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{value:.1f}"
     if isinstance(value, int | float):
-        return repr(value)
+        return format(Decimal(repr(value)), "f")  # never 1e-05: the parser reads no exponents
     text = str(value)
     if is_word(text) and text.casefold() not in KEYWORDS:
         return text

@@ -1,12 +1,21 @@
 """Scoring: a lead's fit and engagement as a pure function of (profile, events, model, now).
 
 DESIGN invariant 2: the same inputs always give the same card, whatever order the events
-come in, which is what makes ``explain`` and backtests possible. Stored scores are caches of
-this. Machine events (bots, privacy proxies) and events after ``now`` never count, so a
-backtest can score history with the clock at each event.
+come in (they are sorted by ``occurred_at``, then id), which is what makes ``explain`` and
+backtests possible. Stored scores are caches of this. Machine events (bots, privacy
+proxies) and events after ``now`` never count, so a backtest can score history with the
+clock at each event.
 
-The rule kinds live in ``scoring_rules`` (engagement rules, caps, decay) and
-``scoring_patterns`` (behaviour patterns, account signals); the card in ``scoring_card``.
+- Fit: the points of every fit rule that holds; the grade is the first threshold reached.
+- Engagement: every rule an event matches counts (caps and decay in ``scoring_rules``),
+  plus behaviour patterns and the account signal (``scoring_patterns``). The decay floor
+  holds up the positive points of a lead that ever earned one; negative points still count
+  below it, and the lift shows as a ``decay floor`` contribution.
+- ``last_event_id``: the newest real event that matched a rule or a hand-raiser or
+  completed a pattern, i.e. the event that tipped a promotion.
+
+The card lives in ``scoring_card``; ``project`` also says how engagement fades with no new
+events (``scoring_projection``), for ``ladder.review_at``.
 """
 
 from __future__ import annotations
