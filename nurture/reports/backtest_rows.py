@@ -37,7 +37,7 @@ def summary_rows(report: BacktestReport) -> list[Row]:
         ("days to MQL, 75th percentile", first.p75_days_to_mql, second.p75_days_to_mql),
     ]
     for label, a, b in timed:
-        change = f"{b - a:+.1f}" if a is not None and b is not None else ""
+        change = f"{b - a:+.1f} d" if a is not None and b is not None else ""
         rows.append(Row(label, (days(a), days(b)), change, "mql"))
     rows.append(_count("won MQLs", [f.won_mqls for f in models], "outcome"))
     rates: list[tuple[str, float | None, float | None]] = [

@@ -37,7 +37,8 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
 
 def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series]) -> str:
     """Bars grouped by category, one bar per series, value printed above each bar."""
-    ticks = nice_ticks(max((v for s in series for v in s.values), default=0))
+    # Headroom above the tallest bar for its value label.
+    ticks = nice_ticks(max((v for s in series for v in s.values), default=0) * 1.08)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = _frame(title, ticks, plot_h)
     group_w = plot_w / max(len(categories), 1)
@@ -76,8 +77,9 @@ def line_chart(title: str, days: Sequence[date], series: Sequence[Series]) -> st
         return LEFT + plot_w * i / span
 
     for i in sorted({round(k * span / 5) for k in range(6)} & set(range(len(days)))):
+        anchor = "start" if i == 0 else "end" if i == span else "middle"
         parts.append(
-            f'<text x="{x_at(i):.1f}" y="{TOP + plot_h + 18}" text-anchor="middle" {FONT}>'
+            f'<text x="{x_at(i):.1f}" y="{TOP + plot_h + 18}" text-anchor="{anchor}" {FONT}>'
             f"{escape(days[i].isoformat())}</text>"
         )
     for one in series:
