@@ -46,7 +46,8 @@ KNOWN_EVENTS = (*EMAIL_EVENTS, *SITE_EVENTS, *STORED_NAMES)
 EVENT_HINT = (
     "an event: opened, clicked, replied, unsubscribed, bounced, complained (email), "
     + ", ".join(SITE_EVENTS)
-    + " (website and product), or custom:NAME for a custom event (e.g. custom:webinar_registered)"
+    + " (website and product), or custom:NAME for a custom event (NAME in lower-case letters, "
+    "digits and _, e.g. custom:webinar_registered)"
 )
 _CUSTOM = re.compile(r"^custom:[a-z][a-z0-9_]{0,32}$")
 _BARE_CUSTOM = re.compile(r"^[a-z][a-z0-9_]{0,32}$")

@@ -11,7 +11,8 @@ from nurture.config import ConfigProblem
 EVENT_HINT = (
     "an event: opened, clicked, replied, unsubscribed, bounced, complained (email), page_view, "
     "form_submit, download, webinar_attended, trial_started, demo_requested, pricing_viewed "
-    "(website and product), or custom:NAME for a custom event (e.g. custom:webinar_registered)"
+    "(website and product), or custom:NAME for a custom event (NAME in lower-case letters, "
+    "digits and _, e.g. custom:webinar_registered)"
 )
 
 
