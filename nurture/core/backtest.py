@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from nurture.core.ladder import DecisionKind, decide
+from nurture.core.ladder import DecisionKind, decide, position
 from nurture.core.lead import LeadProfile
 from nurture.core.scoring import score
 from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
@@ -117,6 +117,8 @@ def replay(
     since = history.created_at
     moves: list[Move] = []
     for now in moments(history.events, history.created_at, end):
+        if position(stage, model, ladder) is None:
+            break  # scores never move a lead from here (sql, customer, disqualified)
         card = score(
             history.profile,
             events,
