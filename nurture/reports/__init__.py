@@ -3,3 +3,8 @@
 May import ``nurture.core`` and the standard library only: a report renders results the
 services computed; it reads nothing itself.
 """
+
+from nurture.reports.backtest_html import render_html
+from nurture.reports.backtest_rows import summary_rows
+
+__all__ = ["render_html", "summary_rows"]
