@@ -25,9 +25,7 @@ END = datetime(2026, 3, 31, 23, 59, tzinfo=UTC)
 DAY = timedelta(days=1)
 CLICKS = ScoringModel(engagement_rules=(EngagementRule("click", EventFilter("clicked"), 5),))
 FORMS = ScoringModel(
-    hand_raisers=(
-        HandRaiser("contact", EventFilter("form_submit", data={"form": "sales"}), "sql"),
-    ),
+    hand_raisers=(HandRaiser("contact", EventFilter("submitted", data={"form": "sales"}), "sql"),),
     account=AccountSignal(min_contacts=2, window=14 * DAY, points=10),
 )
 
@@ -134,8 +132,8 @@ def stored(database):
         acme = h.account("acme.example", industry="retail")
         dee = h.lead("dee@acme.example", stage="warm", account=acme)
         eve = h.lead("eve@acme.example", account=acme)
-        h.event(dee, "page_view", T0 + 3 * DAY, data={"path": "/pricing"})
-        h.event(eve, "form_submit", T0 + 4 * DAY, data={"form": "sales"})
+        h.event(dee, "visited", T0 + 3 * DAY, data={"path": "/pricing"})
+        h.event(eve, "submitted", T0 + 4 * DAY, data={"form": "sales"})
         h.event(eve, "delivered", T0 + 4 * DAY)  # delivery: not account activity
     return database
 
@@ -174,10 +172,10 @@ class TestLeadHistories:
         eve_plain = histories(stored, [CLICKS])[3]
         assert all(e.data == {} for e in eve_plain.events)
         eve = histories(stored, [CLICKS, FORMS])[3]
-        forms = [e for e in eve.events if e.type == "form_submit"]
+        forms = [e for e in eve.events if e.type == "submitted"]
         assert [e.data for e in forms] == [{"form": "sales"}]
         dee = histories(stored, [CLICKS, FORMS])[2]
-        assert [e.data for e in dee.events] == [{}]  # page_view: no rule reads its data
+        assert [e.data for e in dee.events] == [{}]  # visited: no rule reads its data
 
     def test_the_start_stage_is_the_first_changes_from_stage_else_the_stage_now(self, stored):
         ana, ben, dee, _ = histories(stored, [CLICKS])
