@@ -45,10 +45,11 @@ def deliver_messages(message_ids: list[int]) -> None:
 
 @dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="engagement")
 def process_engagement(lead_ids: list[int]) -> None:
-    """Follow-up of newly stored events (webhooks): wakes these leads' enrollments waiting
-    for an event; scoring and the ladder join it in the next issue."""
+    """Rescore these leads after new events, apply the ladder, wake waiting enrollments."""
     from nurture.services import engagement
 
     rt = get_runtime()
     with rt.database.unit_of_work() as uow:
-        engagement.process_engagement(uow.session, lead_ids, rt.clock.now())
+        engagement.process_engagement(
+            uow.session, uow.jobs, rt.funnels.current, lead_ids, rt.clock.now()
+        )

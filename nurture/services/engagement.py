@@ -19,9 +19,11 @@ from sqlalchemy import BigInteger, select, text
 from sqlalchemy.orm import Session
 
 from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
+from nurture.core.funnel import Funnel
 from nurture.ingest.events import InboundEvent
 from nurture.services.engagement_match import Match, match_events, one_of
 from nurture.services.enrollment import wake_waiting
+from nurture.services.scoring import Rescored, rescore_leads
 from nurture.services.suppression import Signal, SoftBouncePolicy, apply_signals, signal_kind
 from nurture.services.uow import Jobs
 from nurture.services.webhook_tokens import insert_ignoring_conflicts
@@ -83,12 +85,17 @@ def store_events(
     return StoredCounts(counts.stored, counts.duplicates, unmatched, tuple(lead_ids))
 
 
-def process_engagement(session: Session, lead_ids: Iterable[int], now: datetime) -> int:
-    """The work that follows new events of these leads. For now it wakes their enrollments
-    waiting for an event (the step runner decides from stored events whether the wait is
-    over); rescoring and the ladder arrive with scoring (next issue). Idempotent: running it
-    twice, or for a lead with nothing new, only re-checks waits."""
-    return wake_waiting(session, sorted(set(lead_ids)), now)
+def process_engagement(
+    session: Session, jobs: Jobs, funnel: Funnel, lead_ids: Iterable[int], now: datetime
+) -> Rescored:
+    """The work that follows new events of these leads: rescore them and apply the ladder
+    (a stage change exits the old sequence and enrolls in the new one), then wake their
+    enrollments waiting for an event (the step runner decides from the stored events whether
+    the wait is over). Idempotent: running it twice changes nothing more."""
+    ids = sorted(set(lead_ids))
+    outcome = rescore_leads(session, jobs, funnel, ids, now)
+    wake_waiting(session, ids, now)
+    return outcome
 
 
 def _maybe_waiting(session: Session, lead_ids: list[int]) -> list[int]:

@@ -53,7 +53,9 @@ class Loop:
             ids = job.args[0]
             assert isinstance(ids, list)
             with rt.database.unit_of_work() as uow:
-                engagement.process_engagement(uow.session, ids, self.clock.now())
+                engagement.process_engagement(
+                    uow.session, uow.jobs, rt.funnels.current, ids, self.clock.now()
+                )
         else:
             raise AssertionError(f"unexpected job {job}")
 

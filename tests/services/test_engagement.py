@@ -298,8 +298,10 @@ class TestFollowUp:
         lead_id, _ = self.waiting_lead(loop)
         loop.clock.advance(timedelta(hours=1))
         with loop.database.unit_of_work() as uow:
-            woken = engagement.process_engagement(uow.session, [lead_id], loop.clock.now())
-        assert woken == 1
+            funnel = loop.runtime.funnels.current
+            engagement.process_engagement(
+                uow.session, uow.jobs, funnel, [lead_id], loop.clock.now()
+            )
         assert loop.enrollment(lead_id).next_run_at == loop.clock.now()
 
     def test_jobs_wait_for_the_commit(self, loop, jobs):

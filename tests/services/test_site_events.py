@@ -200,7 +200,7 @@ class TestShippedFunnel:
         database.dispatcher = harness.run_job
         return harness
 
-    def test_the_websites_demo_form_meets_the_warm_sequences_goal(self, shipped):
+    def test_the_websites_demo_form_makes_a_warm_lead_sql_and_ends_its_sequence(self, shipped):
         # Given a warm lead waiting for a click on the buyer's guide
         lead_id = shipped.add_lead(EMAIL, stage="warm")
         while shipped.enrollment(lead_id).status != "waiting_for_event":
@@ -210,6 +210,9 @@ class TestShippedFunnel:
         shipped.clock.advance(timedelta(hours=1))
         post(shipped, {"type": "demo_requested", "email": EMAIL, "visitor_id": VID})
         shipped.step()
-        # Then the sequence ends on its goal: sales takes over
+        # Then the hand-raiser makes the lead SQL at once and the warm sequence stops
         done = shipped.enrollment(lead_id)
-        assert (done.status, done.exit_reason) == ("completed", "goal: custom:demo_requested")
+        assert (done.status, done.exit_reason) == ("exited", "stage changed to sql")
+        with shipped.database.unit_of_work(readonly=True) as uow:
+            lead = uow.session.get(Lead, lead_id)
+            assert lead is not None and lead.stage == "sql"

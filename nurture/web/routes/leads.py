@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response, status
 
+from nurture.services.explain import explain_lead
 from nurture.services.lead_input import LeadIn
 from nurture.services.leads import Outcome, upsert_leads
 from nurture.store import queries
@@ -86,6 +87,16 @@ def list_leads(
         items = [LeadOut.model_validate(lead) for lead in rows]
     next_after = items[-1].id if len(items) == limit else None
     return LeadPage(items=items, next_after=next_after)
+
+
+@router.get("/{lead_id}/score")
+def lead_score(lead_id: int, rt: RuntimeDep) -> dict[str, Any]:
+    """Why the lead is where it is: fit and engagement now, each rule's points before and
+    after decay, the ladder rule that holds, what is missing for the next stage (for
+    example "12 more engagement points"), and the stage history with reasons."""
+    with rt.database.unit_of_work(readonly=True) as uow:
+        found = explain_lead(uow.session, rt.funnels.current, lead_id, rt.clock.now())
+    return found.as_dict()
 
 
 @router.get("/{lead_id}", response_model=LeadDetail)

@@ -39,7 +39,8 @@ def loop(database, tmp_path):
         if job.actor != "process_engagement":
             return harness.run_job(job)
         with database.unit_of_work() as uow:
-            return process_engagement(uow.session, job.args[0], clock.now())
+            funnel = harness.runtime.funnels.current
+            process_engagement(uow.session, uow.jobs, funnel, job.args[0], clock.now())
 
     database.dispatcher = dispatch
     return harness

@@ -1,0 +1,166 @@
+"""Rescore leads and move them on the ladder: the work behind ``process_engagement``.
+
+For a batch of leads, in the caller's transaction: lock them (id order), read their events
+once, compute each score card with the pure core (the score is a function of events, model
+and time, DESIGN invariant 2), write the cache columns, and apply the ladder's decision
+through ``stages.change_stage`` with the reason: the rule, the top contributions and the
+event that tipped it (invariant 4). Leads a fall-back rule could move as their engagement
+decays get ``score_review_at``, so the review job rescores them without a full scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, func, select, update
+from sqlalchemy.orm import Session
+
+from nurture.core.funnel import Funnel
+from nurture.core.ladder import StageDecision, decide, review_at
+from nurture.core.scoring import ScoreCard, score
+from nurture.services.engagement_match import one_of
+from nurture.services.scoring_inputs import ScoringInputs, load_inputs
+from nurture.services.situation import profile_of
+from nurture.services.stages import StageChanged, change_stage
+from nurture.services.uow import Jobs
+from nurture.store.models import Account, Lead
+
+#: Engagement contributions kept in a stage change's reason.
+TOP = 5
+#: Leads per transaction when rescoring many (CLI, review job).
+BATCH = 500
+#: A lead handed to the review job is retaken after this if its job was lost.
+REVIEW_LEASE = timedelta(minutes=10)
+
+
+@dataclass
+class Rescored:
+    """What a batch did: leads scored, and the stage changes made."""
+
+    scored: int = 0
+    changes: list[StageChanged] = field(default_factory=list)
+
+
+def rescore_leads(
+    session: Session, jobs: Jobs, funnel: Funnel, lead_ids: Iterable[int], now: datetime
+) -> Rescored:
+    """Rescore ``lead_ids`` and apply the ladder. Never commits; idempotent (a second run
+    with nothing new changes no stage)."""
+    model = funnel.scoring
+    ids = sorted(set(lead_ids))
+    if model.empty or not ids:
+        return Rescored()
+    inputs = load_inputs(session, ids, model, now)
+    outcome = Rescored()
+    for lead in inputs.leads:
+        card = card_for(inputs, lead, funnel, now)
+        _cache(lead, card, funnel.version, now)
+        decision = decide(lead.stage, card, model, funnel.ladder, since=lead.stage_entered_at)
+        if decision is not None:
+            reason = stage_reason(decision, card)
+            outcome.changes.append(
+                change_stage(
+                    session,
+                    jobs,
+                    funnel,
+                    lead,
+                    decision.to_stage,
+                    reason,
+                    now,
+                    event_id=decision.event_id,
+                )
+            )
+        lead.score_review_at = review_at(
+            lead.stage,
+            profile_of(lead),
+            inputs.events.get(lead.id, []),
+            model,
+            now,
+            ladder=funnel.ladder,
+            since=lead.stage_entered_at,
+            account_attributes=inputs.account_attributes(lead),
+            account_activity=inputs.account_activity(lead),
+            lead_id=lead.id,
+        )
+        outcome.scored += 1
+    _roll_up_accounts(session, [lead.account_id for lead in inputs.leads], now)
+    return outcome
+
+
+def card_for(inputs: ScoringInputs, lead: Lead, funnel: Funnel, now: datetime) -> ScoreCard:
+    return score(
+        profile_of(lead),
+        inputs.events.get(lead.id, []),
+        funnel.scoring,
+        now,
+        account_attributes=inputs.account_attributes(lead),
+        account_activity=inputs.account_activity(lead),
+        lead_id=lead.id,
+    )
+
+
+def stage_reason(decision: StageDecision, card: ScoreCard) -> dict[str, Any]:
+    """The ``stage_changes.reason`` document: the rule, the scores and what made them."""
+    return {
+        "kind": decision.kind,
+        "rule": decision.rule,
+        "fit": {"grade": card.fit_grade, "points": card.fit_points},
+        "engagement": card.engagement,
+        "top": [c.as_dict() for c in card.contributions[:TOP]],  # largest first
+        "fit_rules": [c.as_dict() for c in card.fit],
+        "event_id": decision.event_id,
+    }
+
+
+def _cache(lead: Lead, card: ScoreCard, version: str, now: datetime) -> None:
+    lead.fit_points = card.fit_points
+    lead.fit_grade = card.fit_grade
+    lead.engagement = card.engagement
+    lead.scored_at = now
+    lead.score_version = version
+
+
+def _roll_up_accounts(session: Session, account_ids: Iterable[int | None], now: datetime) -> None:
+    """Account engagement = the sum of its leads' cached engagement."""
+    ids = sorted({a for a in account_ids if a is not None})
+    if not ids:
+        return
+    session.flush()
+    rows = session.execute(
+        select(Lead.account_id, func.coalesce(func.sum(Lead.engagement), 0.0))
+        .where(one_of(session, Lead.account_id, ids, BigInteger()))
+        .group_by(Lead.account_id)
+    )
+    totals = {account_id: total for account_id, total in rows}
+    for account_id in ids:
+        session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(engagement=round(float(totals.get(account_id) or 0.0), 1), scored_at=now)
+        )
+
+
+def due_for_review(session: Session, jobs: Jobs, now: datetime, limit: int = BATCH) -> int:
+    """Hand leads whose decay review is due to ``process_engagement`` (after commit), with a
+    lease so a lost job is retaken; several schedulers never take the same lead."""
+    query = (
+        select(Lead.id)
+        .where(Lead.score_review_at <= now)
+        .order_by(Lead.score_review_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = sorted(session.scalars(query))
+    if not ids:
+        return 0
+    session.execute(
+        update(Lead)
+        .where(one_of(session, Lead.id, ids, BigInteger()))
+        .values(score_review_at=now + REVIEW_LEASE)
+    )
+    jobs.enqueue("process_engagement", ids)
+    return len(ids)

@@ -1,0 +1,234 @@
+"""Scoring and the ladder on the shipped funnel, on SQLite and PostgreSQL: engagement
+promotes leads, the new stage's sequence takes over at once, every change says why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from nurture.ingest.events import EventType, InboundEvent
+from nurture.services.engagement import store_events
+from nurture.services.scoring import due_for_review
+from nurture.services.site_event_input import parse_events
+from nurture.services.site_events import RequestMeta, record_site_events
+from nurture.services.uow import Job
+from nurture.store.models import Enrollment, Lead, Message, StageChange
+from tests.services.conftest import Loop
+
+EMAIL = "jordan.rivera@northwind.example"
+# Fit A: senior (25) + product role (15) + mid-size company (20) + served country (5) = 65.
+HEAD_OF_PRODUCT = {
+    "title": "Head of Product",
+    "country": "US",
+    "attributes": {"company_size": 240, "industry": "retail"},
+}
+
+
+def new_cold_lead(loop: Loop, email: str = EMAIL, **fields: object) -> tuple[int, Message]:
+    """A cold lead of good fit who has received the first cold email."""
+    lead_id = loop.add_lead(email, **(HEAD_OF_PRODUCT | fields))
+    loop.run_until_idle(max_days=1)
+    [first] = loop.messages(lead_id)
+    assert first.sequence_id == "cold-education"
+    return lead_id, first
+
+
+def email_event(loop: Loop, message: Message, kind: EventType, n: int, **fields: object) -> None:
+    event = InboundEvent(
+        provider="sendgrid",
+        type=kind,
+        provider_event_id=f"{kind}-{message.id}-{n}",
+        occurred_at=loop.clock.now(),
+        recipient=message.to_address,
+        our_message_id=message.id,
+        **fields,  # type: ignore[arg-type]
+    )
+    with loop.database.unit_of_work() as uow:
+        store_events(uow.session, uow.jobs, [event], loop.clock.now())
+
+
+def site(loop: Loop, *raw: dict[str, object]) -> None:
+    now = loop.clock.now()
+    events = parse_events(list(raw), now, max_items=100, public=False)
+    with loop.database.unit_of_work() as uow:
+        record_site_events(
+            uow.session, uow.jobs, loop.runtime.funnels.current, events,
+            now=now, source="website", meta=RequestMeta(), default_time_zone="UTC",
+        )  # fmt: skip
+
+
+def lead(loop: Loop, lead_id: int) -> Lead:
+    with loop.database.unit_of_work(readonly=True) as uow:
+        found = uow.session.get(Lead, lead_id)
+        assert found is not None
+        return found
+
+
+def changes(loop: Loop, lead_id: int) -> list[StageChange]:
+    with loop.database.unit_of_work(readonly=True) as uow:
+        query = select(StageChange).where(StageChange.lead_id == lead_id)
+        return list(uow.session.scalars(query.order_by(StageChange.id)))
+
+
+def enrollments(loop: Loop, lead_id: int) -> list[Enrollment]:
+    with loop.database.unit_of_work(readonly=True) as uow:
+        query = select(Enrollment).where(Enrollment.lead_id == lead_id)
+        return list(uow.session.scalars(query.order_by(Enrollment.id)))
+
+
+def page_view(path: str, n: int) -> dict[str, object]:
+    return {
+        "type": "page_view",
+        "email": EMAIL,
+        "url": f"https://lumen-analytics.example{path}",
+        "event_id": f"view-{n}",
+    }
+
+
+class TestPromotion:
+    def test_clicks_and_pricing_visits_make_a_cold_lead_warm_and_switch_its_sequence(self, loop):
+        lead_id, first = new_cold_lead(loop)
+        loop.clock.advance(timedelta(hours=1))
+        email_event(loop, first, EventType.CLICKED, 1, url="https://lumen-analytics.example/blog")
+        assert lead(loop, lead_id).stage == "cold"  # 5 points: not yet
+        loop.clock.advance(timedelta(minutes=10))
+        site(loop, page_view("/pricing", 1), page_view("/pricing/teams", 2))
+
+        promoted = lead(loop, lead_id)
+        assert promoted.stage == "warm"
+        assert promoted.fit_grade == "A" and promoted.engagement is not None
+        assert promoted.engagement >= 20
+        [change] = changes(loop, lead_id)
+        assert (change.from_stage, change.to_stage) == ("cold", "warm")
+        assert change.reason["rule"] == "warm: engagement >= 20"
+        assert change.reason["kind"] == "promotion"
+        top = {c["rule"]: c["points"] for c in change.reason["top"]}
+        assert top["pricing-page"] == 20.0 and top["clicked-email"] == 5.0
+        assert change.event_id is not None  # the pricing visit that tipped it
+        cold, warm = enrollments(loop, lead_id)
+        assert (cold.sequence_id, cold.status, cold.exit_reason) == (
+            "cold-education", "exited", "stage changed to warm",
+        )  # fmt: skip
+        assert (warm.sequence_id, warm.status) == ("warm-evaluation", "active")
+
+        # The next email is from the warm sequence, and none from the cold one follows.
+        loop.run_until_idle(max_days=14)
+        later = [m for m in loop.messages(lead_id) if m.id != first.id]
+        assert later and {m.sequence_id for m in later} == {"warm-evaluation"}
+
+    def test_a_warm_lead_of_good_fit_reaches_mql_on_more_engagement(self, loop):
+        lead_id, first = new_cold_lead(loop)
+        loop.clock.advance(timedelta(hours=1))
+        email_event(loop, first, EventType.CLICKED, 1, url="https://lumen-analytics.example/blog")
+        site(loop, page_view("/pricing", 1), page_view("/pricing/teams", 2))
+        assert lead(loop, lead_id).stage == "warm"
+        loop.clock.advance(timedelta(days=1))
+        site(loop, {"type": "trial_started", "email": EMAIL, "event_id": "trial-1"})
+
+        mql = lead(loop, lead_id)
+        assert mql.stage == "mql"
+        assert mql.engagement is not None and 50 <= mql.engagement < 80
+        assert (
+            changes(loop, lead_id)[-1].reason["rule"] == "mql: fit in [A, B] and engagement >= 50"
+        )
+
+    def test_poor_fit_stays_warm_however_engaged(self, loop):
+        lead_id, _ = new_cold_lead(
+            loop, "sam@gmail.com", title="Student", attributes={}, country="BR"
+        )
+        loop.clock.advance(timedelta(hours=1))
+        site(
+            loop,
+            *[dict(page_view("/pricing", n), email="sam@gmail.com") for n in range(1, 5)],
+            {"type": "trial_started", "email": "sam@gmail.com", "event_id": "trial-1"},
+            {"type": "webinar_attended", "email": "sam@gmail.com", "event_id": "web-1"},
+        )
+        stuck = lead(loop, lead_id)
+        assert stuck.fit_grade == "D" and stuck.engagement is not None
+        assert stuck.engagement >= 50
+        assert stuck.stage == "warm"
+
+
+class TestHandRaisers:
+    def test_a_demo_request_makes_a_cold_lead_sql_at_once(self, loop):
+        lead_id, _ = new_cold_lead(loop)
+        loop.clock.advance(timedelta(hours=2))
+        site(loop, {"type": "demo_requested", "email": EMAIL, "event_id": "demo-1"})
+
+        assert lead(loop, lead_id).stage == "sql"
+        [change] = changes(loop, lead_id)
+        assert (change.from_stage, change.to_stage) == ("cold", "sql")
+        assert change.reason["kind"] == "hand_raiser"
+        assert change.reason["rule"] == "hand-raiser demo-request"
+        assert change.event_id is not None
+        [cold] = enrollments(loop, lead_id)  # sql runs no sequence
+        assert (cold.status, cold.exit_reason) == ("exited", "stage changed to sql")
+
+    def test_the_same_demo_request_does_not_lift_a_recycled_lead_again(self, loop):
+        lead_id, _ = new_cold_lead(loop)
+        site(loop, {"type": "demo_requested", "email": EMAIL, "event_id": "demo-1"})
+        assert lead(loop, lead_id).stage == "sql"
+        loop.clock.advance(timedelta(days=3))
+        loop.update_lead(lead_id, stage="recycled", stage_entered_at=loop.clock.now())
+        site(loop, page_view("/blog", 1))  # any new event rescores
+        assert lead(loop, lead_id).stage == "recycled"
+        loop.clock.advance(timedelta(days=30))
+        site(loop, {"type": "demo_requested", "email": EMAIL, "event_id": "demo-2"})
+        assert lead(loop, lead_id).stage == "sql"
+
+
+class TestMachineEvents:
+    def test_bot_opens_and_clicks_move_nothing(self, loop):
+        lead_id, first = new_cold_lead(loop)
+        for n in range(12):
+            email_event(loop, first, EventType.OPENED, n, provider_machine="apple-mpp")
+            email_event(
+                loop, first, EventType.CLICKED, n, provider_machine="link-scanner",
+                url="https://lumen-analytics.example/pricing",
+            )  # fmt: skip
+        quiet = lead(loop, lead_id)
+        assert quiet.stage == "cold"
+        assert quiet.engagement == 0
+        assert changes(loop, lead_id) == []
+
+
+class TestIdempotence:
+    def test_processing_the_same_leads_again_changes_nothing_more(self, loop):
+        lead_id, _ = new_cold_lead(loop)
+        site(loop, page_view("/pricing", 1), page_view("/pricing/teams", 2))
+        site(loop, page_view("/pricing", 1), page_view("/pricing/teams", 2))  # a retry
+        before = lead(loop, lead_id)
+        loop.run_job(Job("process_engagement", ([lead_id],)))
+        loop.run_job(Job("process_engagement", ([lead_id],)))
+        assert [c.to_stage for c in changes(loop, lead_id)] == ["warm"]
+        assert lead(loop, lead_id).engagement == before.engagement
+        assert [e.sequence_id for e in enrollments(loop, lead_id)] == [
+            "cold-education", "warm-evaluation",
+        ]  # fmt: skip
+
+
+class TestDecay:
+    def test_a_warm_lead_that_goes_quiet_falls_back_to_cold_without_new_events(self, loop):
+        lead_id, first = new_cold_lead(loop)
+        email_event(loop, first, EventType.CLICKED, 1, url="https://lumen-analytics.example/blog")
+        site(loop, page_view("/pricing", 1), page_view("/pricing/teams", 2))
+        warm = lead(loop, lead_id)
+        assert warm.stage == "warm" and warm.score_review_at is not None
+        # Nothing is due before the review time...
+        loop.clock.set(warm.score_review_at - timedelta(hours=2))
+        with loop.database.unit_of_work() as uow:
+            assert due_for_review(uow.session, uow.jobs, loop.clock.now()) == 0
+        # ...and at it, the decayed score drops the lead back to cold, saying why.
+        loop.clock.set(warm.score_review_at)
+        with loop.database.unit_of_work() as uow:
+            assert due_for_review(uow.session, uow.jobs, loop.clock.now()) == 1
+        cold = lead(loop, lead_id)
+        assert cold.stage == "cold" and cold.engagement is not None and cold.engagement < 10
+        fall = changes(loop, lead_id)[-1]
+        assert (fall.from_stage, fall.to_stage, fall.reason["kind"]) == (
+            "warm",
+            "cold",
+            "fall_back",
+        )
+        assert fall.reason["rule"] == "warm -> cold: engagement < 10"
