@@ -122,7 +122,7 @@ def _activity(
         .group_by(Lead.account_id, Event.lead_id)
     )
     found: dict[int, list[AccountActivity]] = defaultdict(list)
-    for account_id, lead_id, at in rows.tuples():
+    for account_id, lead_id, at in rows:
         if account_id is None or lead_id is None:
             continue
         found[account_id].append(AccountActivity(lead_id, _utc(at)))
