@@ -25,9 +25,13 @@ def parse_duration(text: str) -> timedelta:
 
 
 def format_duration(delta: timedelta) -> str:
+    """``30d``, ``1d12h``: days as marketers write them (``30d``, not ``4w2d``); weeks only
+    for whole weeks."""
     seconds = int(delta.total_seconds())
+    if seconds and seconds % 604800 == 0:
+        return f"{seconds // 604800}w"
     parts = []
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         amount, seconds = divmod(seconds, size)
         if amount:
             parts.append(f"{amount}{unit}")

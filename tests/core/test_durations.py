@@ -23,3 +23,9 @@ def test_parses_marketer_durations(text, expected):
 def test_refuses_anything_else_naming_the_accepted_forms(text):
     with pytest.raises(ValueError, match="30m, 4h, 2d"):
         parse_duration(text)
+
+
+def test_durations_print_the_way_marketers_write_them():
+    assert format_duration(timedelta(days=30)) == "30d"
+    assert format_duration(timedelta(days=14)) == "2w"
+    assert format_duration(timedelta(days=1, hours=12)) == "1d12h"
