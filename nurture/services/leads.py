@@ -18,6 +18,7 @@ from nurture.core.funnel import Funnel
 from nurture.errors import InvalidInput
 from nurture.services.enrollment import enroll_in_stage_sequence
 from nurture.services.lead_input import LeadIn, zone_for_country
+from nurture.services.uow import Jobs
 from nurture.store.models import Account, Lead
 
 UPDATABLE = ("first_name", "last_name", "title", "company", "country", "time_zone", "source")
@@ -37,6 +38,10 @@ class UpsertResult:
         return sum(1 for _, o in self.leads if o is outcome)
 
 
+#: Leads per process_engagement job after an upsert.
+RESCORE_CHUNK = 500
+
+
 def upsert_leads(
     session: Session,
     funnel: Funnel,
@@ -45,8 +50,11 @@ def upsert_leads(
     now: datetime,
     default_time_zone: str,
     source: str | None = None,
+    jobs: Jobs | None = None,
 ) -> UpsertResult:
-    """Create or update leads in one go. Later items win over earlier ones for one email."""
+    """Create or update leads in one go. Later items win over earlier ones for one email.
+    With ``jobs``, new and changed leads are rescored after commit (fit depends on their
+    attributes, and a changed title or company size can move them on the ladder)."""
     _check_stages(funnel, items)
     by_email: dict[str, LeadIn] = {}
     for item in items:
@@ -73,6 +81,12 @@ def upsert_leads(
             result.leads.append((lead, Outcome.UPDATED if changed else Outcome.UNCHANGED))
     session.flush()
     enroll_in_stage_sequence(session, funnel, created, now)
+    if jobs is not None and not funnel.scoring.empty:
+        touched = sorted(
+            lead.id for lead, outcome in result.leads if outcome is not Outcome.UNCHANGED
+        )
+        for start in range(0, len(touched), RESCORE_CHUNK):
+            jobs.enqueue("process_engagement", touched[start : start + RESCORE_CHUNK])
     return result
 
 

@@ -34,6 +34,12 @@ class LeadOut(Out):
     source: str | None
     account_id: int | None
     attributes: dict[str, Any]
+    # The cached score (GET /v1/leads/{id}/score computes it live, with its reasons).
+    fit_grade: str | None
+    fit_points: int | None
+    engagement: float | None
+    scored_at: datetime | None
+    stage_entered_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

@@ -76,3 +76,15 @@ def test_an_unknown_lead_is_404_with_the_reason(client):
 
 def test_the_score_needs_the_api_key(client):
     assert client.get("/v1/leads/1/score").status_code == 401
+
+
+def test_a_new_lead_is_graded_on_fit_and_regraded_when_its_title_changes(client, loop):
+    lead = {"email": EMAIL, "title": "Head of Product", "country": "US",
+            "attributes": {"company_size": 240}}  # fmt: skip
+    created = client.post("/v1/leads", json=lead, headers=AUTH).json()["leads"][0]
+    assert client.get(f"/v1/leads/{created['id']}", headers=AUTH).json()["fit_grade"] == "A"
+
+    client.post("/v1/leads", json=lead | {"title": "Student intern"}, headers=AUTH)
+
+    again = client.get(f"/v1/leads/{created['id']}", headers=AUTH).json()
+    assert (again["fit_grade"], again["fit_points"]) == ("D", -5)  # 20 + 5 - 30 for a student

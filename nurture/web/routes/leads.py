@@ -56,6 +56,7 @@ def upsert(body: LeadBody, rt: RuntimeDep, response: Response) -> UpsertOut:
             items,
             now=rt.clock.now(),
             default_time_zone=rt.settings.default_time_zone,
+            jobs=uow.jobs,
         )
         out = UpsertOut(
             created=result.count(Outcome.CREATED),
