@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
 from nurture.core.funnel import Funnel
 from nurture.ingest.events import InboundEvent
+from nurture.services.account_peers import stale_account_peers
 from nurture.services.engagement_match import Match, match_events, one_of
 from nurture.services.enrollment import wake_waiting
 from nurture.services.scoring import Rescored, rescore_leads
@@ -91,10 +92,14 @@ def process_engagement(
     """The work that follows new events of these leads: rescore them and apply the ladder
     (a stage change exits the old sequence and enrolls in the new one), then wake their
     enrollments waiting for an event (the step runner decides from the stored events whether
-    the wait is over). Idempotent: running it twice changes nothing more."""
+    the wait is over), and send colleagues whose account signal this engagement changed to
+    be rescored too. Idempotent: running it twice changes nothing more."""
     ids = sorted(set(lead_ids))
     outcome = rescore_leads(session, jobs, funnel, ids, now)
     wake_waiting(session, ids, now)
+    peers = stale_account_peers(session, funnel.scoring, ids, now)
+    for chunk in _chunks(peers, JOB_CHUNK):
+        jobs.enqueue("process_engagement", list(chunk))
     return outcome
 
 

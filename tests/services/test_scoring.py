@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from nurture.ingest.events import EventType, InboundEvent
 from nurture.services.engagement import store_events
+from nurture.services.explain import explain_lead
 from nurture.services.scoring import due_for_review
 from nurture.services.site_event_input import parse_events
 from nurture.services.site_events import RequestMeta, record_site_events
@@ -75,6 +76,12 @@ def enrollments(loop: Loop, lead_id: int) -> list[Enrollment]:
     with loop.database.unit_of_work(readonly=True) as uow:
         query = select(Enrollment).where(Enrollment.lead_id == lead_id)
         return list(uow.session.scalars(query.order_by(Enrollment.id)))
+
+
+def explain(loop: Loop, lead_id: int) -> dict[str, object]:
+    with loop.database.unit_of_work(readonly=True) as uow:
+        funnel = loop.runtime.funnels.current
+        return explain_lead(uow.session, funnel, lead_id, loop.clock.now()).as_dict()
 
 
 def page_view(path: str, n: int) -> dict[str, object]:
@@ -232,3 +239,22 @@ class TestDecay:
             "fall_back",
         )
         assert fall.reason["rule"] == "warm -> cold: engagement < 10"
+
+
+class TestAccountSignal:
+    def test_a_second_colleague_engaging_adds_account_points_to_everyone_at_the_company(self, loop):
+        ana, _ = new_cold_lead(loop, "ana@northwind.example")
+        new_cold_lead(loop, "ben@northwind.example")
+        cy = loop.add_lead("cy@northwind.example", **HEAD_OF_PRODUCT)  # does nothing
+        site(loop, dict(page_view("/pricing", 1), email="ana@northwind.example"))
+        before = lead(loop, ana).engagement
+        assert before is not None
+
+        loop.clock.advance(timedelta(days=2))
+        site(loop, dict(page_view("/blog", 2), email="ben@northwind.example"))
+
+        after = lead(loop, ana).engagement  # rescored although Ana did nothing new
+        assert after is not None and after > before + 9  # +10 account points, a little decay
+        account = {c["rule"]: c["points"] for c in explain(loop, cy)["score"]["contributions"]}
+        assert account["account activity"] == 10.0
+        assert lead(loop, cy).engagement == 10.0
