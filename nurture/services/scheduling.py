@@ -17,12 +17,14 @@ from datetime import timedelta
 from nurture.core.clock import Clock
 from nurture.mail.providers import Provider
 from nurture.services.delivery import reconcile, requeue_lost
+from nurture.services.scoring import due_for_review
 from nurture.services.uow import Database
 from nurture.store.claims import claim_due
 
 log = logging.getLogger(__name__)
 
 LOST_BATCH = 500  # queued messages re-enqueued per transaction
+REVIEW_BATCH = 500  # leads handed to the decay review per transaction
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,19 @@ def reconcile_tick(
             return counts
 
 
+def review_tick(database: Database, clock: Clock) -> int:
+    """Hand leads whose decayed score may now move them (``score_review_at`` passed) to
+    ``process_engagement``: falling back happens without new events, and only those leads
+    are read, not every lead."""
+    total = 0
+    while True:
+        with database.unit_of_work() as uow:
+            found = due_for_review(uow.session, uow.jobs, clock.now(), REVIEW_BATCH)
+        total += found
+        if found < REVIEW_BATCH:
+            return total
+
+
 class Scheduler:
     """The loop: tick until nothing is due, then idle; reconcile now and then."""
 
@@ -90,6 +105,7 @@ class Scheduler:
                     counts = reconcile_tick(self.database, self.provider, self.clock, self.options)
                     if any(counts.values()):
                         log.warning("reconciled messages stuck in flight or lost: %s", counts)
+                    review_tick(self.database, self.clock)
                     next_reconcile = self.clock.now() + self.options.reconcile_every
             except Exception:  # keep scheduling; the error is logged and retried next tick
                 log.exception("scheduler tick failed")

@@ -3,6 +3,7 @@ promotes leads, the new stage's sequence takes over at once, every change says w
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from nurture.ingest.events import EventType, InboundEvent
 from nurture.services.engagement import store_events
 from nurture.services.explain import explain_lead
+from nurture.services.scheduling import Scheduler
 from nurture.services.scoring import due_for_review
 from nurture.services.site_event_input import parse_events
 from nurture.services.site_events import RequestMeta, record_site_events
@@ -239,6 +241,23 @@ class TestDecay:
             "fall_back",
         )
         assert fall.reason["rule"] == "warm -> cold: engagement < 10"
+
+    def test_the_scheduler_loop_runs_the_review(self, loop):
+        lead_id, _ = new_cold_lead(loop)
+        site(loop, page_view("/pricing", 1), page_view("/pricing/teams", 2))
+        review = lead(loop, lead_id).score_review_at
+        assert review is not None
+        loop.clock.set(review + timedelta(minutes=1))
+        scheduler = Scheduler(loop.database, loop.provider, loop.clock)
+        thread = scheduler.start_thread()
+        try:
+            deadline = time.monotonic() + 30
+            while lead(loop, lead_id).stage != "cold" and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            scheduler.stop()
+            thread.join(timeout=10)
+        assert lead(loop, lead_id).stage == "cold"
 
 
 class TestAccountSignal:
