@@ -1,0 +1,202 @@
+"""Promotion end to end, as operators run the engine: ``nurture api``, ``nurture scheduler``
+and ``dramatiq workers`` processes on PostgreSQL and Redis, email to the outbox.
+
+A cold lead gets its cold email; the website posts two pricing-page views; a worker rescores
+the lead, which becomes warm with the reason written down, leaves the cold sequence and gets
+the warm sequence's email instead of the cold one's second; a demo request then makes it SQL
+at once and nothing more is sent.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.faults.conftest import free_port
+from tests.faults.harness import Processes, RedisServer, wait_until
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+API_KEY = "e2e-api-key"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+PIPELINE = """\
+version: 1
+sequences:
+  cold: cold-e2e
+  warm: warm-e2e
+sender:
+  from: "Maya Chen <maya@lumen-analytics.example>"
+  postal_address: "548 Market St, San Francisco, CA 94104"
+send_window:
+  days: [mon, tue, wed, thu, fri, sat, sun]
+  hours: "00:00-24:00"
+frequency_cap:
+  max: 100
+  per: 1d
+scoring:
+  engagement:
+    half_life: 30d
+    rules:
+      - {name: pricing-page, event: page_view, url: "*/pricing*", points: 10}
+  hand_raisers:
+    - {name: demo-request, event: demo_requested, stage: sql}
+  ladder:
+    warm: engagement >= 20
+"""
+
+COLD = """\
+id: cold-e2e
+stages: [cold]
+steps:
+  - id: welcome
+    send: {template: cold/welcome.html, subject: "Cold one"}
+  - id: pause
+    wait: 1d
+  - id: second
+    send: {template: cold/metrics-guide.html, subject: "Cold two"}
+"""
+
+WARM = """\
+id: warm-e2e
+stages: [warm]
+steps:
+  - id: guide
+    send: {template: warm/buyers-guide.html, subject: "Warm one"}
+  - id: pause
+    wait: 1d
+"""
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    started = Processes(tmp_path / "logs")
+    yield started
+    started.stop_all()
+    print(started.report())
+
+
+@pytest.fixture
+def redis_url(processes: Processes) -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="nurture-redis-"))  # short: a socket path
+    server = RedisServer(folder, processes)
+    server.start()
+    yield server.url
+    processes.stop_all()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def funnel(folder: Path) -> Path:
+    shutil.copytree(REPO / "templates", folder / "templates")
+    (folder / "sequences").mkdir()
+    (folder / "nurture.yaml").write_text(PIPELINE)
+    (folder / "sequences" / "cold-e2e.yaml").write_text(COLD)
+    (folder / "sequences" / "warm-e2e.yaml").write_text(WARM)
+    return folder
+
+
+def subjects(outbox: Path) -> list[str]:
+    found = []
+    for path in sorted(outbox.glob("**/*.eml")):
+        found.append(str(email.message_from_bytes(path.read_bytes())["Subject"]))
+    return sorted(found)
+
+
+def test_site_engagement_promotes_a_lead_and_switches_its_sequence(
+    postgres_url: str, redis_url: str, processes: Processes, tmp_path: Path
+) -> None:
+    port = free_port()
+    var = tmp_path / "var"
+    var.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NURTURE_")} | {
+        "NURTURE_DATABASE_URL": postgres_url,
+        "NURTURE_REDIS_URL": redis_url,
+        "NURTURE_FUNNEL_DIR": str(funnel(tmp_path / "funnel")),
+        "NURTURE_VAR_DIR": str(var),
+        "NURTURE_PROVIDER": "outbox",
+        "NURTURE_SECRET_KEY": "s" * 32,
+        "NURTURE_API_KEYS": API_KEY,
+        "NURTURE_BASE_URL": f"http://127.0.0.1:{port}",
+        "PYTHONPATH": str(REPO),
+        "PYTHONUNBUFFERED": "1",
+        "dramatiq_worker_timeout": "100",
+    }
+    nurture = [sys.executable, "-m", "nurture.cli"]
+    processes.start(
+        "api", [*nurture, "api", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path
+    )
+    processes.start(
+        "worker",
+        [sys.executable, "-m", "dramatiq", "workers", "--processes", "1", "--threads", "2"],
+        env,
+        tmp_path,
+    )
+    processes.start("scheduler", [*nurture, "scheduler"], env, tmp_path)
+    base = f"http://127.0.0.1:{port}"
+
+    def api_up() -> bool:
+        try:
+            return httpx.get(f"{base}/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_until(api_up, timeout=30, what="the API to answer", processes=processes)
+    outbox = var / "outbox"
+
+    # Given a cold lead who has received the first cold email
+    created = httpx.post(
+        f"{base}/v1/leads", json={"email": "ada@example.com", "time_zone": "UTC"}, headers=AUTH
+    )
+    assert created.status_code == 201, created.text
+    lead_id = created.json()["leads"][0]["id"]
+
+    def lead() -> dict[str, Any]:
+        response = httpx.get(f"{base}/v1/leads/{lead_id}", headers=AUTH, timeout=5)
+        assert response.status_code == 200, response.text
+        detail: dict[str, Any] = response.json()
+        return detail
+
+    wait_until(lambda: subjects(outbox) == ["Cold one"], timeout=30, what="the cold email",
+               processes=processes)  # fmt: skip
+
+    # When the website reports two pricing-page views
+    views = [
+        {"type": "page_view", "email": "ada@example.com", "event_id": f"v{n}",
+         "url": f"https://lumen.example/pricing?plan={n}"}
+        for n in (1, 2)
+    ]  # fmt: skip
+    posted = httpx.post(f"{base}/v1/events", json=views, headers=AUTH, timeout=5)
+    assert posted.status_code == 202, posted.text
+
+    # Then the lead is warm, says why, and gets the warm sequence's email
+    wait_until(lambda: lead()["stage"] == "warm", timeout=30, what="promotion to warm",
+               processes=processes)  # fmt: skip
+    detail = lead()
+    (change,) = detail["stage_changes"]
+    assert (change["from_stage"], change["to_stage"]) == ("cold", "warm")
+    assert change["reason"]["rule"] == "warm: engagement >= 20"
+    assert detail["engagement"] == 20.0
+    by_sequence = {e["sequence_id"]: e for e in detail["enrollments"]}
+    assert by_sequence["cold-e2e"]["status"] == "exited"
+    wait_until(lambda: subjects(outbox) == ["Cold one", "Warm one"], timeout=30,
+               what="the warm email", processes=processes)  # fmt: skip
+
+    # And a demo request makes it SQL at once, which runs no sequence
+    demo = {"type": "demo_requested", "email": "ada@example.com", "event_id": "demo-1"}
+    assert httpx.post(f"{base}/v1/events", json=demo, headers=AUTH, timeout=5).status_code == 202
+    wait_until(lambda: lead()["stage"] == "sql", timeout=30, what="the hand-raiser",
+               processes=processes)  # fmt: skip
+    score = httpx.get(f"{base}/v1/leads/{lead_id}/score", headers=AUTH, timeout=5).json()
+    assert score["history"][0]["reason"]["rule"] == "hand-raiser demo-request"
+    processes.check_alive()
+    assert subjects(outbox) == ["Cold one", "Warm one"]
