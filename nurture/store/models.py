@@ -7,41 +7,44 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from nurture.store.base import NAMING, Base, Id
+from nurture.store.handoff_models import Handoff, HandoffAnswer, Notification, RepState
 from nurture.store.types import JSONDocument, UTCDateTime, json_default
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGSERIAL.
-Id = BigInteger().with_variant(Integer(), "sqlite")
+__all__ = [
+    "NAMING",
+    "Account",
+    "Base",
+    "Enrollment",
+    "Event",
+    "Handoff",
+    "HandoffAnswer",
+    "Id",
+    "Lead",
+    "Message",
+    "Notification",
+    "RepState",
+    "StageChange",
+    "Visitor",
+    "WebhookToken",
+]
 
 LIVE_ENROLLMENT = "status IN ('active', 'waiting_for_event')"
 IN_FLIGHT_MESSAGE = "status = 'sending'"
 QUEUED_MESSAGE = "status = 'queued'"
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
 
 
 class Account(Base):
@@ -53,6 +56,8 @@ class Account(Base):
     domain: Mapped[str] = mapped_column(String(253), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=json_default)
+    # The rep who owns the account: its leads go to them (sticky assignment).
+    owner: Mapped[str | None] = mapped_column(String(100))
     # Rolled up from its leads' engagement when any of them is rescored (a cache).
     engagement: Mapped[float | None] = mapped_column(Float)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

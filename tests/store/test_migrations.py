@@ -28,6 +28,10 @@ TABLES = {
     "stage_changes",
     "webhook_tokens",
     "visitors",
+    "handoffs",
+    "handoff_answers",
+    "rep_states",
+    "notifications",
 }
 
 
