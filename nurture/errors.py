@@ -75,6 +75,10 @@ class InvalidInput(NurtureError):
         super().__init__(message)
 
 
+class Conflict(InvalidInput):
+    """The request contradicts what is already recorded (a second answer to a handoff)."""
+
+
 class BadToken(InvalidInput):
     """A signed token (unsubscribe link, later click/open) failed verification."""
 

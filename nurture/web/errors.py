@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from nurture.errors import (
     ConfigInvalid,
+    Conflict,
     InvalidInput,
     NotFound,
     NurtureError,
@@ -20,6 +21,7 @@ from nurture.errors import (
 STATUS: dict[type[NurtureError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     InvalidInput: (422, "invalid_input"),
+    Conflict: (409, "conflict"),
     ConfigInvalid: (422, "config_invalid"),
     WebhookMalformed: (400, "malformed"),
     WebhookUnauthorized: (401, "unauthorized"),

@@ -14,10 +14,7 @@ is recorded.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 from collections.abc import Callable
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
@@ -29,11 +26,11 @@ from nurture.runtime import Runtime
 from nurture.services import subscriptions as service
 from nurture.services.subscriptions import Subscriber, SubscriptionRefused
 from nurture.web.auth import RuntimeDep
+from nurture.web.forms import read_form
 from nurture.web.pages import HEADERS, render_page
 
 router = APIRouter(tags=["subscriptions"], include_in_schema=False)
 
-MAX_FORM_BYTES = 16 * 1024  # the one-click body is 26 bytes; our own form not much more
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
 
 Change = Callable[..., Subscriber]
@@ -65,7 +62,7 @@ def confirm_unsubscribe(token: str, rt: RuntimeDep) -> Response:
 async def unsubscribe(token: str, request: Request, rt: RuntimeDep) -> Response:
     """One-click (RFC 8058): unsubscribe now, 200 with a tiny body. Otherwise the confirm
     page's choice: ``pause``, else unsubscribe (a POST to this URL asks to leave)."""
-    form = await _read_form(request)
+    form = await read_form(request)
     if form is None:
         return PlainTextResponse("Request body too large.\n", status_code=413)
     if form.get(ONE_CLICK[0], "").strip().lower() == ONE_CLICK[1].lower():
@@ -83,7 +80,7 @@ def preferences(token: str, rt: RuntimeDep) -> Response:
 
 @router.post("/p/{token}", response_class=HTMLResponse)
 async def change_preferences(token: str, request: Request, rt: RuntimeDep) -> Response:
-    form = await _read_form(request)
+    form = await read_form(request)
     if form is None:
         return PlainTextResponse("Request body too large.\n", status_code=413)
     return await run_in_threadpool(_choose, rt, token, form.get("action", ""))
@@ -175,41 +172,3 @@ def _message(rt: Runtime, status: int, heading: str, text: str) -> Response:
     return render_page(
         "message.html", status_code=status, sender=sender, heading=heading, text=text
     )
-
-
-async def _read_form(request: Request) -> dict[str, str] | None:
-    """The form fields (first value of each), from a urlencoded or multipart body (RFC 8058
-    allows both); ``{}`` for any other body; None when the body is over the limit."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        return None
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    content_type = request.headers.get("content-type", "")
-    kind = content_type.partition(";")[0].strip().lower()
-    if kind == "application/x-www-form-urlencoded":
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-        return {name: value for name, value in reversed(pairs)}
-    if kind == "multipart/form-data":
-        return _multipart(content_type, body)
-    return {}
-
-
-def _multipart(content_type: str, body: bytes) -> dict[str, str]:
-    """Text fields of a multipart/form-data body, parsed by the stdlib MIME parser."""
-    parser = email.parser.BytesParser(policy=email.policy.HTTP)
-    message = parser.parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    fields: dict[str, str] = {}
-    if not message.is_multipart():
-        return fields
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if isinstance(name, str) and isinstance(payload, bytes) and name not in fields:
-            fields[name] = payload.decode("utf-8", "replace")
-    return fields
