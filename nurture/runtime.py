@@ -15,6 +15,7 @@ from pathlib import Path
 from nurture.core.clock import SYSTEM_CLOCK, Clock
 from nurture.core.funnel import Funnel
 from nurture.errors import ConfigInvalid
+from nurture.handoff import Notifiers, make_notifiers
 from nurture.mail.providers import Provider, make_provider
 from nurture.mail.render import Renderer
 from nurture.mail.tracking import tracking_enabled
@@ -70,6 +71,7 @@ class Runtime:
     provider: Provider
     clock: Clock = SYSTEM_CLOCK
     _renderers: dict[str, Renderer] = field(default_factory=dict, repr=False)
+    _notifiers: Notifiers | None = field(default=None, repr=False)
 
     @classmethod
     def start(
@@ -106,3 +108,12 @@ class Runtime:
         return Sending(
             funnel, renderer, self.settings.base_url, self.settings.signing_key, tracking
         )
+
+    def notifiers(self) -> Notifiers:
+        """The handoff channels, built once per process (one httpx client for the webhooks;
+        email through this process's provider, from the live funnel's sender)."""
+        if self._notifiers is None:
+            self._notifiers = make_notifiers(
+                self.settings, self.provider, lambda: self.funnels.current.sender, clock=self.clock
+            )
+        return self._notifiers

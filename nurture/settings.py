@@ -17,11 +17,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nurture.errors import SettingsError
 from nurture.settings_engagement import EngagementSettings
+from nurture.settings_handoff import HANDOFF_SECRET_FIELDS, HandoffSettings  # notifications
 
 ENV_PREFIX = "NURTURE_"
 
 
-class Settings(BaseSettings, EngagementSettings):
+class Settings(BaseSettings, EngagementSettings, HandoffSettings):
     """Everything an operator can set. Field ``x`` is read from ``NURTURE_X``."""
 
     model_config = SettingsConfigDict(
@@ -187,7 +188,7 @@ SECRET_FIELDS = frozenset(
         "secret_key",
         "api_keys",
     }
-)
+) | HANDOFF_SECRET_FIELDS  # notifications: webhook URLs and the CRM secret
 
 _PROVIDER_REQUIRES: dict[str, tuple[str, ...]] = {
     "sendgrid": ("sendgrid_api_key",),

@@ -53,3 +53,17 @@ def process_engagement(lead_ids: list[int]) -> None:
         engagement.process_engagement(
             uow.session, uow.jobs, rt.funnels.current, lead_ids, rt.clock.now()
         )
+
+
+# Notifications (issue 7): retries live in the database (next_attempt_at), found again by the
+# scheduler, so the message itself is never retried by Dramatiq.
+@dramatiq.actor(broker=broker, max_retries=0, time_limit=60_000, queue_name="notifications")
+def deliver_notification(notification_id: int) -> None:
+    """Send one handoff notification (Slack, Teams, email, CRM webhook); record the answer."""
+    from nurture.services import notifications
+
+    rt = get_runtime()
+    policy = notifications.RetryPolicy(give_up_after=rt.settings.notification_give_up_after)
+    notifications.deliver(
+        rt.database, rt.notifiers(), notification_id, rt.clock.now(), policy=policy
+    )

@@ -1,0 +1,227 @@
+"""The notifications outbox: deliver one row, find rows due again, replay dead letters.
+
+A row moves pending -> sending (claimed, one attempt, committed before the channel is
+called) -> sent | pending again with ``next_attempt_at`` (a temporary failure) | dead (a
+permanent failure, a channel not configured, or still failing ``give_up_after`` since the
+row was created). Retries live in the database, never as delayed broker messages (DESIGN
+pitfall): ``due_notifications`` hands rows whose ``next_attempt_at`` has come back to
+``deliver_notification``, so a lost message or a restart loses nothing. Each row is its own
+delivery: a channel that is down never holds up another.
+
+For pending rows ``next_attempt_at`` also says whether a job is out for them: set (due at
+that time, nobody has it yet) or None (a job was enqueued; if the row is still pending
+``REQUEUE_AFTER`` later, that job was lost and another goes).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from nurture.handoff import NotificationRejected, NotificationUnavailable, Notifier
+from nurture.services.uow import Database, Jobs
+from nurture.store.handoff_models import Notification
+
+log = logging.getLogger(__name__)
+
+ACTOR = "deliver_notification"
+STUCK_AFTER = timedelta(minutes=5)  # in ``sending`` this long: its worker died mid-call
+REQUEUE_AFTER = timedelta(minutes=2)  # handed out, still pending this long: the job was lost
+DUE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: the n-th retry waits ``first * 2**(n-1)``, at most
+    ``longest``, of which a random half is taken off ("equal jitter") so that rows failing
+    together do not retry together. A receiver's Retry-After wins: exactly that long, plus
+    up to ``retry_after_jitter`` of it (at most 30 s). A row still failing
+    ``give_up_after`` after it was created goes dead."""
+
+    first: timedelta = timedelta(seconds=10)
+    longest: timedelta = timedelta(minutes=30)
+    give_up_after: timedelta = timedelta(hours=24)
+    retry_after_jitter: float = 0.1
+
+    def delay(
+        self, attempts: int, retry_after: float | None, random_: Callable[[], float]
+    ) -> timedelta:
+        if retry_after is not None:
+            spread = min(retry_after * self.retry_after_jitter, 30.0)
+            return timedelta(seconds=retry_after + spread * random_())
+        ceiling = min(self.first * (1 << min(max(attempts - 1, 0), 30)), self.longest)
+        return ceiling / 2 + ceiling / 2 * random_()
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    channel: str
+    recipient: str | None
+    context: dict[str, Any]
+    idempotency_key: str
+    attempts: int
+    created_at: datetime
+
+
+def deliver(
+    database: Database,
+    notifiers: Mapping[str, Notifier],
+    notification_id: int,
+    now: datetime,
+    *,
+    policy: RetryPolicy | None = None,
+    random_: Callable[[], float] = random.random,
+) -> str | None:
+    """Claim the row if it is pending and due, send it, record the answer; return the
+    status it ends in (None: no such row). A row not claimable (sent, dead, being sent, not
+    due yet) is left alone and its status returned: a duplicate job does nothing."""
+    policy = policy or RetryPolicy()
+    with database.unit_of_work() as uow:
+        claimed = claim(uow.session, notification_id, now)
+        if claimed is None:
+            return uow.session.scalar(
+                select(Notification.status).where(Notification.id == notification_id)
+            )
+    status, values = _attempt(notifiers, claimed, now, policy, random_)
+    with database.unit_of_work() as uow:
+        record(uow.session, claimed, values | {"status": status, "updated_at": now})
+    return status
+
+
+def claim(session: Session, notification_id: int, now: datetime) -> Claimed | None:
+    """pending and due -> sending, one attempt more; None if the row is not claimable."""
+    row = session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == "pending",
+            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+        )
+        .values(status="sending", attempts=Notification.attempts + 1, updated_at=now)
+        .returning(
+            Notification.id,
+            Notification.channel,
+            Notification.recipient,
+            Notification.context,
+            Notification.idempotency_key,
+            Notification.attempts,
+            Notification.created_at,
+        )
+        .execution_options(synchronize_session=False)
+    ).first()
+    return Claimed(*row) if row is not None else None
+
+
+def _attempt(
+    notifiers: Mapping[str, Notifier],
+    row: Claimed,
+    now: datetime,
+    policy: RetryPolicy,
+    random_: Callable[[], float],
+) -> tuple[str, dict[str, Any]]:
+    """Send once; the status and the columns to write."""
+    notifier = notifiers.get(row.channel)
+    if notifier is None:
+        error = f"{row.channel}: no such channel (slack, teams, email or webhook)"
+        return "dead", {"last_error": error}
+    try:
+        notifier.send(row.context, row.recipient, row.idempotency_key)
+    except NotificationRejected as exc:
+        return "dead", {"last_error": str(exc)}
+    except NotificationUnavailable as exc:
+        when = now + policy.delay(row.attempts, exc.retry_after, random_)
+        deadline = row.created_at + policy.give_up_after
+        if when > deadline:
+            error = f"gave up after {row.attempts} attempts in {now - row.created_at}: {exc}"
+            return "dead", {"last_error": error}
+        return "pending", {"last_error": str(exc), "next_attempt_at": when}
+    except Exception as exc:  # a bug (a context it cannot read): keep it, don't loop on it
+        log.exception("notification %s: %s notifier failed", row.id, row.channel)
+        return "dead", {"last_error": f"{row.channel}: {type(exc).__name__}: {exc}"}
+    return "sent", {"last_error": None, "sent_at": now, "next_attempt_at": None}
+
+
+def record(session: Session, row: Claimed, values: dict[str, Any]) -> None:
+    """Write the answer, unless the row was claimed again meanwhile (a worker that took
+    longer than ``STUCK_AFTER``: the newer attempt owns the row)."""
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.id == row.id,
+            Notification.attempts == row.attempts,
+            Notification.status.in_(("sending", "pending")),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def due_notifications(session: Session, jobs: Jobs, now: datetime, limit: int = DUE_BATCH) -> int:
+    """For the scheduler: enqueue ``deliver_notification`` for pending rows now due, rows
+    whose job was lost, and rows stuck in ``sending`` (their worker died; the CRM tells a
+    second delivery by its idempotency key). Returns how many were handed out."""
+    rows = session.scalars(
+        select(Notification)
+        .where(
+            or_(
+                and_(Notification.status == "pending", Notification.next_attempt_at <= now),
+                and_(
+                    Notification.status == "pending",
+                    Notification.next_attempt_at.is_(None),
+                    Notification.updated_at <= now - REQUEUE_AFTER,
+                ),
+                and_(
+                    Notification.status == "sending",
+                    Notification.updated_at <= now - STUCK_AFTER,
+                ),
+            )
+        )
+        .order_by(Notification.id)
+        .with_for_update(skip_locked=True)
+        .limit(limit)
+    ).all()
+    for row in rows:
+        if row.status == "sending":
+            log.warning("notification %s stuck in sending since %s", row.id, row.updated_at)
+        row.status, row.next_attempt_at, row.updated_at = "pending", None, now
+        jobs.enqueue(ACTOR, row.id)
+    return len(rows)
+
+
+def retry(
+    session: Session,
+    jobs: Jobs,
+    now: datetime,
+    ids: Sequence[int] = (),
+    *,
+    all_dead: bool = False,
+) -> list[int]:
+    """Put dead rows (those among ``ids``, or all of them) back to pending, due now, with
+    their attempts reset; return their ids. Sent and pending rows are left alone. The give-up
+    limit still counts from creation: a row older than it gets this one attempt."""
+    query = select(Notification).where(Notification.status == "dead")
+    if not all_dead:
+        query = query.where(Notification.id.in_(list(ids)))
+    rows = session.scalars(query.order_by(Notification.id).with_for_update()).all()
+    for row in rows:
+        row.status, row.attempts, row.next_attempt_at, row.updated_at = "pending", 0, now, now
+        jobs.enqueue(ACTOR, row.id)  # at once where there is a broker; else the scheduler
+    return [row.id for row in rows]
+
+
+def list_notifications(
+    session: Session, *, status: str | None = None, limit: int = 100
+) -> list[Notification]:
+    """Newest first; ``status`` filters (``dead`` for the dead letters)."""
+    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Notification.status == status)
+    return list(session.scalars(query))
