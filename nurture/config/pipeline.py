@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from nurture.config import sending
-from nurture.config.nodes import Node, choice, fields, mapping, text, text_list
+from nurture.config.handoff import parse_handoff
+from nurture.config.nodes import Node, choice, fields, text, text_list
 from nurture.config.problems import ConfigProblem, did_you_mean
 from nurture.config.refs import StageRef, StepRef
 from nurture.config.sample import sample_lead
@@ -25,6 +26,7 @@ from nurture.core.funnel import (
     Sender,
     SendWindow,
 )
+from nurture.core.handoff_model import HandoffModel
 from nurture.core.scoring_model import ScoringModel
 from nurture.core.sequence import Sequence
 
@@ -71,7 +73,7 @@ class ParsedPipeline:
     scoring: ScoringModel = field(default_factory=ScoringModel)
     scoring_steps: list[StepRef] = field(default_factory=list)  # checked against sequences
     scoring_file: Node | None = None  # ``scoring: {file: ...}``: read by load.read_scoring_file
-    handoff: dict[str, object] = field(default_factory=dict)
+    handoff: HandoffModel = field(default_factory=HandoffModel)
 
     def funnel(self, sequences: Mapping[str, Sequence], version: str) -> Funnel:
         """The Funnel; only for a pipeline without problems."""
@@ -125,9 +127,8 @@ def parse_pipeline(
         parsed.sample_lead, parsed.sample_stage = sample_lead(parts["sample_lead"])
     if "scoring" in parts:
         _scoring(parts["scoring"], parsed, lines)
-    if "handoff" in parts and parts["handoff"].value is not None:
-        value = mapping(parts["handoff"], "a mapping (the handoff settings), or {}")
-        parsed.handoff = value if value is not None else {}
+    if "handoff" in parts:
+        parsed.handoff = parse_handoff(parts["handoff"], parsed.stages) or HandoffModel()
     parsed.complete = len(problems) == before
     return parsed
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from typing import TYPE_CHECKING
 
 from nurture.core.scoring_model import ScoringModel
 from nurture.core.sequence import Sequence
+
+if TYPE_CHECKING:
+    from nurture.core.handoff_model import HandoffModel
 
 DEFAULT_LADDER = ("cold", "warm", "mql", "sql", "customer")
 DEFAULT_SIDE_STAGES = ("recycled", "disqualified")
@@ -51,6 +55,13 @@ class Reengagement:
     inactive_for: timedelta
 
 
+def _no_handoff() -> HandoffModel:
+    """An empty handoff model; imported late as handoff_model builds on SendWindow here."""
+    from nurture.core.handoff_model import HandoffModel
+
+    return HandoffModel()
+
+
 @dataclass(frozen=True)
 class Funnel:
     ladder: tuple[str, ...]
@@ -64,7 +75,7 @@ class Funnel:
     reengagement: Reengagement | None = None
     sample_lead: Mapping[str, object] = field(default_factory=dict)
     scoring: ScoringModel = field(default_factory=ScoringModel)  # empty: the funnel never scores
-    handoff: Mapping[str, object] = field(default_factory=dict)  # filled by the handoff issue
+    handoff: HandoffModel = field(default_factory=_no_handoff)  # empty: no handoffs
     version: str = ""  # content hash of every file the funnel was loaded from
 
     @property

@@ -12,6 +12,7 @@ import pytest
 import nurture.config
 from nurture.config import ConfigProblem, funnel_version, load_funnel, validate_funnel
 from nurture.core.funnel import Sender
+from nurture.core.handoff_model import HandoffModel
 from nurture.core.scoring_model import ScoringModel
 from nurture.core.sequence import Exit, Send, WaitFor
 from nurture.errors import ConfigInvalid
@@ -71,7 +72,7 @@ class TestValidFunnel:
         loaded = load_funnel(funnel.path)
         assert loaded.ladder == ("cold", "warm", "mql", "sql", "customer")
         assert loaded.scoring == ScoringModel(version=loaded.version) and loaded.scoring.empty
-        assert loaded.handoff == {}
+        assert loaded.handoff == HandoffModel() and loaded.handoff.empty
 
     def test_scoring_model_carries_the_funnel_version(self, funnel):
         loaded = load_funnel(funnel.path)
