@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, select, text
+from sqlalchemy import BigInteger, func, select, text, update
 from sqlalchemy.orm import Session
 
 from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
@@ -25,10 +25,11 @@ from nurture.services.account_peers import stale_account_peers
 from nurture.services.engagement_match import Match, match_events, one_of
 from nurture.services.enrollment import wake_waiting
 from nurture.services.scoring import Rescored, rescore_leads
+from nurture.services.scoring_inputs import DELIVERY_TYPES
 from nurture.services.suppression import Signal, SoftBouncePolicy, apply_signals, signal_kind
 from nurture.services.uow import Jobs
 from nurture.services.webhook_tokens import insert_ignoring_conflicts
-from nurture.store.models import Event
+from nurture.store.models import Event, Lead
 
 #: Rows per INSERT statement: 15 columns x 1,000 stays under SQLite's 32,766 variables.
 INSERT_CHUNK = 1000
@@ -96,11 +97,33 @@ def process_engagement(
     be rescored too. Idempotent: running it twice changes nothing more."""
     ids = sorted(set(lead_ids))
     outcome = rescore_leads(session, jobs, funnel, ids, now)
+    _touch_last_engaged(session, ids)
     wake_waiting(session, ids, now)
     peers = stale_account_peers(session, funnel.scoring, ids, now)
     for chunk in _chunks(peers, JOB_CHUNK):
         jobs.enqueue("process_engagement", list(chunk))
     return outcome
+
+
+def _touch_last_engaged(session: Session, lead_ids: list[int]) -> None:
+    """``leads.last_engaged_at`` = their latest real engagement (the sunset reads it)."""
+    if not lead_ids:
+        return
+    latest = (
+        select(func.max(Event.occurred_at))
+        .where(
+            Event.lead_id == Lead.id,
+            Event.machine.is_(False),
+            Event.type.not_in(DELIVERY_TYPES),
+        )
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Lead)
+        .where(one_of(session, Lead.id, lead_ids, BigInteger()))
+        .values(last_engaged_at=func.coalesce(latest, Lead.last_engaged_at))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _maybe_waiting(session: Session, lead_ids: list[int]) -> list[int]:

@@ -170,6 +170,7 @@ def _new_lead(
         attributes=dict(item.attributes),
         stage=item.stage or funnel.initial_stage,
         stage_entered_at=now,
+        last_engaged_at=now,
         contact_status="active",
         source=item.source or source,
         created_at=now,

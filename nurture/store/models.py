@@ -97,6 +97,8 @@ class Lead(Base):
     score_version: Mapped[str | None] = mapped_column(String(64))
     # Hand-raiser events before this do not count again (a recycled lead's old demo request).
     stage_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Latest real engagement (or creation): the sunset finds quiet leads by this.
+    last_engaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # When decay alone could move the lead (a fall-back rule); the review job rescores it.
     score_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
