@@ -5,11 +5,12 @@
    the owner (the round robin is not advanced: the owner did not take a turn).
 3. Otherwise smooth weighted round robin (nginx's algorithm) over the team's available
    reps: each candidate's current weight grows by its weight, the highest wins (ties by
-   name) and gives back the candidates' total. Weights 2:1:1 give A B A C A B A C..., never
-   a burst. A rep who is skipped keeps their current weight, so coming back from holiday
-   does not bring a flood of catch-up leads.
+   name) and gives back the candidates' total. Weights 2:1:1 give A B C A, A B C A...:
+   every four leads exactly 2, 1 and 1, spread out rather than in runs. A rep who is
+   skipped keeps their current weight, so coming back from holiday does not bring a flood
+   of catch-up leads.
 
-Available means: not ``exclude``\\ d (the previous owner on an SLA reassignment), not away,
+Available means: not in ``exclude`` (the previous owner on an SLA reassignment), not away,
 under their daily cap (counted per their own local date) and, with ``outside_hours: skip``,
 at work now; when nobody in the team is at work, everyone otherwise available is a candidate
 (so a lead at night still has an owner, and ``why`` says so).
