@@ -126,7 +126,9 @@ def run(
     from workers.inprocess import start_workers
 
     worker = start_workers(threads)
-    scheduler = Scheduler(runtime.database, runtime.provider, runtime.clock)
+    scheduler = Scheduler(
+        runtime.database, runtime.provider, runtime.clock, funnel=lambda: runtime.funnels.current
+    )
     scheduler.start_thread()
     try:
         _serve(runtime, host or settings.host, port or settings.port, extra)
@@ -203,7 +205,13 @@ def scheduler(
         chunk=chunk_size,
     )
     runtime = _runtime()
-    loop = Scheduler(runtime.database, runtime.provider, runtime.clock, options)
+    loop = Scheduler(
+        runtime.database,
+        runtime.provider,
+        runtime.clock,
+        options,
+        funnel=lambda: runtime.funnels.current,
+    )
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     console.print("[bold green]nurture[/] scheduler running", highlight=False)
     try:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from nurture.core.clock import Clock
+from nurture.core.funnel import Funnel
 from nurture.mail.providers import Provider
 from nurture.services.delivery import reconcile, requeue_lost
 from nurture.services.scoring import due_for_review
+from nurture.services.sunset import sunset_tick
 from nurture.services.uow import Database
 from nurture.store.claims import claim_due
 
@@ -80,6 +83,14 @@ def review_tick(database: Database, clock: Clock) -> int:
             return total
 
 
+def upkeep_tick(database: Database, clock: Clock, funnel: Funnel) -> None:
+    """The funnel's periodic duties: the sunset of quiet leads."""
+    with database.unit_of_work() as uow:
+        counts = sunset_tick(uow.session, funnel, clock.now())
+    if counts.started or counts.unengaged:
+        log.info("sunset: %d started, %d now unengaged", counts.started, counts.unengaged)
+
+
 class Scheduler:
     """The loop: tick until nothing is due, then idle; reconcile now and then."""
 
@@ -89,7 +100,9 @@ class Scheduler:
         provider: Provider,
         clock: Clock,
         options: SchedulerOptions | None = None,
+        funnel: Callable[[], Funnel] | None = None,
     ) -> None:
+        self.funnel = funnel  # the live funnel, for the sunset (reloads take effect)
         self.database = database
         self.provider = provider
         self.clock = clock
@@ -106,6 +119,8 @@ class Scheduler:
                     if any(counts.values()):
                         log.warning("reconciled messages stuck in flight or lost: %s", counts)
                     review_tick(self.database, self.clock)
+                    if self.funnel is not None:
+                        upkeep_tick(self.database, self.clock, self.funnel())
                     next_reconcile = self.clock.now() + self.options.reconcile_every
             except Exception:  # keep scheduling; the error is logged and retried next tick
                 log.exception("scheduler tick failed")

@@ -3,12 +3,14 @@ it makes them unengaged (no more marketing email); a click keeps them."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from nurture.ingest.events import EventType, InboundEvent
 from nurture.services.engagement import store_events
+from nurture.services.scheduling import Scheduler
 from nurture.services.sunset import sunset_tick
 from nurture.store.models import Enrollment, Lead
 from tests.services.conftest import Loop
@@ -82,3 +84,19 @@ def test_a_click_on_the_sunset_email_keeps_the_lead(loop):
     assert sequences(loop, lead_id)[-1][2] != "unengaged"
     tick(loop)
     assert status(loop, lead_id) == "active"
+
+
+def test_the_scheduler_loop_starts_the_sunset(loop):
+    lead_id = quiet_lead(loop)
+    scheduler = Scheduler(
+        loop.database, loop.provider, loop.clock, funnel=lambda: loop.runtime.funnels.current
+    )
+    thread = scheduler.start_thread()
+    try:
+        deadline = time.monotonic() + 30
+        while sequences(loop, lead_id)[-1][0] != "sunset-reengagement":
+            assert time.monotonic() < deadline, "the scheduler never started the sunset"
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+        thread.join(timeout=10)
