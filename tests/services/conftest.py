@@ -31,6 +31,7 @@ class Loop:
     clock: FrozenClock
     provider: MemoryProvider
     retries: list[Job] = field(default_factory=list)
+    notifications: list[int] = field(default_factory=list)  # deliver_notification jobs
 
     @property
     def database(self) -> Database:
@@ -56,6 +57,10 @@ class Loop:
                 engagement.process_engagement(
                     uow.session, uow.jobs, rt.funnels.current, ids, self.clock.now()
                 )
+        elif job.actor == "deliver_notification":
+            notification_id = job.args[0]
+            assert isinstance(notification_id, int)
+            self.notifications.append(notification_id)  # tests deliver them as they need
         else:
             raise AssertionError(f"unexpected job {job}")
 
