@@ -34,14 +34,26 @@ CONTEXT: dict[str, Any] = {
         "kind": "promotion",
         "rule": "mql: fit in [A, B] and engagement >= 50",
         "top": [
-            {"rule": "pricing-page", "kind": "engagement", "points": 20.0, "raw": 20.0,
-             "events": 2, "last_event_id": 7},
-            {"rule": "webinar", "kind": "engagement", "points": 15.0, "raw": 15.0,
-             "events": 1, "last_event_id": 5},
+            {
+                "rule": "pricing-page",
+                "kind": "engagement",
+                "points": 20.0,
+                "raw": 20.0,
+                "events": 2,
+                "last_event_id": 7,
+            },
+            {
+                "rule": "webinar",
+                "kind": "engagement",
+                "points": 15.0,
+                "raw": 15.0,
+                "events": 1,
+                "last_event_id": 5,
+            },
         ],
         "fit_rules": [{"rule": "title: head of", "kind": "fit", "points": 30}],
         "event_id": 7,
-    },  # fmt: skip
+    },
     "owner": {
         "name": "Priya Shah",
         "email": "priya@lumen-analytics.example",
@@ -50,10 +62,13 @@ CONTEXT: dict[str, Any] = {
     },
     "assigned_because": "round robin in team sdr",
     "activities": [
-        {"type": "page_view", "occurred_at": "2026-11-23T15:00:00+00:00",
-         "url": "https://lumen.example/pricing"},
+        {
+            "type": "page_view",
+            "occurred_at": "2026-11-23T15:00:00+00:00",
+            "url": "https://lumen.example/pricing",
+        },
         {"type": "webinar_attended", "occurred_at": "2026-11-20T17:00:00+00:00"},
-    ],  # fmt: skip
+    ],
     "links": {
         "accept": "https://nurture.example/h/acc-TOKEN",
         "reject": "https://nurture.example/h/rej-TOKEN",
