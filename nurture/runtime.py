@@ -19,6 +19,7 @@ from nurture.handoff import Notifiers, make_notifiers
 from nurture.mail.providers import Provider, make_provider
 from nurture.mail.render import Renderer
 from nurture.mail.tracking import tracking_enabled
+from nurture.services import handoffs  # noqa: F401  (registers the stage listener)
 from nurture.services.sending import Sending
 from nurture.services.uow import Database, Dispatcher
 from nurture.settings import Settings

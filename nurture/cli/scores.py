@@ -13,6 +13,7 @@ from rich.table import Table
 from nurture.cli import context
 from nurture.cli.app import app, console
 from nurture.core.clock import SYSTEM_CLOCK
+from nurture.services import handoffs  # noqa: F401  (registers the stage listener)
 from nurture.services.explain import explain_lead, lead_id_for_email
 from nurture.services.rescore import count_to_rescore, lead_batches
 from nurture.services.scoring import BATCH, rescore_leads
