@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from nurture.core.assignment import Assignment
-from nurture.core.working_time import working_deadline
 from nurture.core.funnel import Funnel
 from nurture.core.handoff_model import Channel, HandoffModel, Rep
+from nurture.core.working_time import working_deadline
 from nurture.services.assignment import assign_lead
 from nurture.services.scoring_inputs import DELIVERY_TYPES
 from nurture.services.stages import StageChanged, on_stage_change
