@@ -187,8 +187,9 @@ SECRET_FIELDS = frozenset(
         "resend_webhook_secret",
         "secret_key",
         "api_keys",
+        *HANDOFF_SECRET_FIELDS,  # notifications: webhook URLs and the CRM secret
     }
-) | HANDOFF_SECRET_FIELDS  # notifications: webhook URLs and the CRM secret
+)
 
 _PROVIDER_REQUIRES: dict[str, tuple[str, ...]] = {
     "sendgrid": ("sendgrid_api_key",),
