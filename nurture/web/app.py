@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from nurture import __version__
 from nurture.runtime import Runtime
 from nurture.web import errors
-from nurture.web.routes import admin, events, leads, reps, subscriptions, tracking, webhooks
+from nurture.web.routes import (
+    admin,
+    events,
+    handoffs,
+    leads,
+    reps,
+    subscriptions,
+    tracking,
+    webhooks,
+)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -44,4 +53,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(tracking.router)
     app.include_router(events.router)
     app.include_router(reps.router)
+    app.include_router(handoffs.api)
+    app.include_router(handoffs.links)
     return app
