@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from nurture.cli import backtest, db, leads, notifications, preview, reps, run, scores, validate  # noqa: F401  (register commands)
+from nurture.cli import (  # noqa: F401  (register commands)
+    backtest,
+    db,
+    leads,
+    notifications,
+    preview,
+    report,
+    reps,
+    run,
+    scores,
+    validate,
+)
 from nurture.cli.app import app, err_console
 from nurture.errors import NurtureError
 

@@ -6,5 +6,6 @@ services computed; it reads nothing itself.
 
 from nurture.reports.backtest_html import render_html
 from nurture.reports.backtest_rows import summary_rows
+from nurture.reports.handoffs_html import render_handoffs_html
 
-__all__ = ["render_html", "summary_rows"]
+__all__ = ["render_handoffs_html", "render_html", "summary_rows"]

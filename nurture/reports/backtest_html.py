@@ -9,6 +9,7 @@ from html import escape
 
 from nurture.core.backtest_report import BacktestReport
 from nurture.reports.backtest_rows import stages_shown, summary_rows
+from nurture.reports.page import page
 from nurture.reports.svg import Series, bar_chart, line_chart
 
 __all__ = ["COLORS", "render_html"]
@@ -16,31 +17,12 @@ __all__ = ["COLORS", "render_html"]
 COLORS = ("#8a99a8", "#2f6fde")  # first (current) and second (candidate) model
 DIFFERENCES_SHOWN = 2000
 
-STYLE = """
-body { font-family: system-ui, sans-serif; color: #1d2733; margin: 2rem auto;
-       max-width: 60rem; padding: 0 1rem; line-height: 1.45; }
-h1 { font-size: 1.5rem; margin-bottom: .25rem; }
-h2 { font-size: 1.15rem; margin-top: 2rem; }
-.muted { color: #5c6975; }
-table { border-collapse: collapse; margin: .5rem 0; }
-th, td { padding: .3rem .8rem; text-align: left; border-bottom: 1px solid #e3e6ea; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.section td { border-top: 2px solid #c8ced5; }
-code { background: #f3f5f7; padding: 0 .25rem; border-radius: 3px; }
-svg { max-width: 100%; height: auto; display: block; margin: 1rem 0; }
-"""
-
 
 def render_html(report: BacktestReport, *, generated_at: datetime) -> str:
     """The whole page as text (UTF-8)."""
     first, second = report.models
     names = (first.name, second.name)
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Backtest: {escape(first.name)} vs {escape(second.name)}</title>",
-        f"<style>{STYLE}</style></head><body>",
         f"<h1>Backtest: {escape(first.name)} vs {escape(second.name)} model</h1>",
         f'<p class="muted">{_e(_window(report))}; {report.leads:,} leads, '
         f"{report.events:,} events replayed; generated {_e(generated_at.isoformat())}</p>",
@@ -52,9 +34,8 @@ def render_html(report: BacktestReport, *, generated_at: datetime) -> str:
         _differences(report, names),
         "<h2>How to read this</h2>",
         _notes(report),
-        "</body></html>",
     ]
-    return "\n".join(parts) + "\n"
+    return page(f"Backtest: {first.name} vs {second.name}", parts)
 
 
 def _window(report: BacktestReport) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-__all__ = ["Series", "bar_chart", "line_chart", "nice_ticks"]
+__all__ = ["Series", "bar_chart", "hbar_chart", "line_chart", "nice_ticks"]
 
 WIDTH = 720
 HEIGHT = 320
@@ -124,14 +124,59 @@ def _legend(series: Sequence[Series]) -> list[str]:
     return parts
 
 
-def _svg(title: str, parts: list[str]) -> str:
+def _svg(title: str, parts: list[str], *, height: int = HEIGHT) -> str:
     body = "\n  ".join(parts)
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" aria-label="{escape(title)}">\n'
         f"  {body}\n</svg>"
     )
 
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def hbar_chart(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    color: str,
+    *,
+    texts: Sequence[str] | None = None,
+    top: float | None = None,
+) -> str:
+    """One horizontal bar per label (long names stay readable), its text at the bar's end:
+    ``texts`` when given (``67% of 12``), else the value. The scale runs from 0 to ``top``
+    (default: the largest value, rounded up to a tick)."""
+    row_h, label_w = 26, 180
+    height = TOP + row_h * max(len(labels), 1) + 28
+    ticks = nice_ticks(top if top is not None else max(values, default=0))
+    plot_w = WIDTH - label_w - RIGHT - 60  # room for the text after the longest bar
+    parts = [f'<text x="{LEFT}" y="20" {FONT} font-weight="bold">{escape(title)}</text>']
+    bottom = TOP + row_h * max(len(labels), 1)
+    for tick in ticks:
+        x = label_w + plot_w * tick / ticks[-1]
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{bottom}" stroke="#e3e6ea"/>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" {FONT}>'
+            f"{_number(tick)}</text>"
+        )
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = TOP + i * row_h
+        w = plot_w * value / ticks[-1]
+        text = texts[i] if texts is not None else _number(value)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" {FONT}>'
+            f"{escape(label)}</text>"
+        )
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
+            f'fill="{escape(color)}"><title>{escape(label)}: {escape(text)}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{label_w + w + 6:.1f}" y="{y + row_h / 2 + 4:.1f}" {FONT}>'
+            f"{escape(text)}</text>"
+        )
+    parts.append(f'<line x1="{label_w}" x2="{label_w}" y1="{TOP}" y2="{bottom}" stroke="#8a939c"/>')
+    return _svg(title, parts, height=height)
