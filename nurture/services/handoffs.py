@@ -99,7 +99,7 @@ def notify(
             idempotency_key=f"handoff-{handoff.id}-{kind}-{serial}-{channel.value}",
             status="pending",
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=None,  # due now; set only for retries (a lost job: updated_at)
             created_at=now,
             updated_at=now,
         )

@@ -19,7 +19,9 @@ from nurture.core.clock import Clock
 from nurture.core.funnel import Funnel
 from nurture.mail.providers import Provider
 from nurture.services.delivery import reconcile, requeue_lost
+from nurture.services.notifications import due_notifications
 from nurture.services.scoring import due_for_review
+from nurture.services.sla import sla_tick
 from nurture.services.sunset import sunset_tick
 from nurture.services.uow import Database
 from nurture.store.claims import claim_due
@@ -84,7 +86,14 @@ def review_tick(database: Database, clock: Clock) -> int:
 
 
 def upkeep_tick(database: Database, clock: Clock, funnel: Funnel) -> None:
-    """The funnel's periodic duties: the sunset of quiet leads."""
+    """The funnel's periodic duties: handoff SLAs (reminders, reassignment), notifications
+    whose retry time has come or whose job was lost, and the sunset of quiet leads."""
+    with database.unit_of_work() as uow:
+        sla = sla_tick(uow.session, uow.jobs, funnel, clock.now())
+    if sla.reminded or sla.reassigned:
+        log.info("handoff SLA: %d reminded, %d reassigned", sla.reminded, sla.reassigned)
+    with database.unit_of_work() as uow:
+        due_notifications(uow.session, uow.jobs, clock.now())
     with database.unit_of_work() as uow:
         counts = sunset_tick(uow.session, funnel, clock.now())
     if counts.started or counts.unengaged:
