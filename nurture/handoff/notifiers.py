@@ -34,7 +34,9 @@ def make_notifiers(
     client: httpx.Client | None = None,
 ) -> Notifiers:
     """A notifier per channel; a channel without its URL gets one that answers every row
-    with "<channel>: NURTURE_..._URL is not set" (the rows go dead, nothing crashes)."""
+    with "<channel>: NURTURE_..._URL is not set" (the rows go dead, nothing crashes).
+    ``clock`` dates the emails; webhook signatures always carry wall-clock time, which is
+    what the receiver checks them against (also under ``nurture run --clock-speed``)."""
     http = client or make_client(settings.http_timeout_seconds)
     notifiers: Notifiers = {Channel.EMAIL.value: EmailNotifier(provider, sender, clock)}
     if settings.slack_webhook_url or settings.slack_team_webhooks:
@@ -60,6 +62,6 @@ def make_notifiers(
         )
     else:
         notifiers[Channel.WEBHOOK.value] = WebhookNotifier(
-            http, settings.crm_webhook_url, settings.crm_webhook_secret, clock
+            http, settings.crm_webhook_url, settings.crm_webhook_secret, SYSTEM_CLOCK
         )
     return notifiers

@@ -47,14 +47,13 @@ def slack_payload(context: NotificationContext) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(summary.title, HEADER_LIMIT)},
         _section(mention + escape(summary.intro)),
-        {
-            "type": "section",
-            "fields": [
-                _mrkdwn(f"*{label}*\n{escape(value)}", FIELD_LIMIT)
-                for label, value in summary.facts[:MAX_FIELDS]
-            ],
-        },
     ]
+    fields = [
+        _mrkdwn(f"*{label}*\n{escape(value)}", FIELD_LIMIT)
+        for label, value in summary.facts[:MAX_FIELDS]
+    ]
+    if fields:
+        blocks.append({"type": "section", "fields": fields})
     if summary.reasons:
         blocks.append(_section("*Why now*\n" + _bullets(summary.reasons)))
     if summary.activities:

@@ -24,7 +24,7 @@ from nurture.services.notifications import (
     STUCK_AFTER,
     RetryPolicy,
     deliver,
-    due_notifications,
+    due_tick,
     retry,
 )
 from nurture.services.uow import Job
@@ -79,8 +79,8 @@ def row(database, notification_id) -> Notification:
 
 
 def due(database, now) -> int:
-    with database.unit_of_work() as uow:
-        return due_notifications(uow.session, uow.jobs, now)
+    """What the scheduler does each tick (``due_notifications`` in batches)."""
+    return due_tick(database, now)
 
 
 class TestRetries:
