@@ -7,6 +7,8 @@ from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nurture.core.assignment import Assignment, RepSnapshot, assign
 from nurture.core.conditions import AttributeIs, Op
@@ -94,6 +96,15 @@ class TestRoundRobin:
         picks = desk.picks(8)
         assert picks == ["Ana", "Ben", "Cleo", "Ana"] * 2
         assert Counter(desk.picks(400)) == {"Ana": 200, "Ben": 100, "Cleo": 100}
+
+    @given(st.lists(st.integers(1, 5), min_size=1, max_size=6), st.integers(1, 4))
+    def test_every_full_cycle_gives_each_rep_exactly_their_weight(self, weights, cycles):
+        team = [rep(f"Rep{n}", weight=w) for n, w in enumerate(weights)]
+        desk = Desk(model(*team))
+        for _ in range(cycles):
+            picks = Counter(desk.picks(sum(weights)))
+            assert picks == {member.name: member.weight for member in team}
+        assert all(state.current_weight == 0 for state in desk.states.values())
 
     def test_equal_weights_take_turns_in_name_order(self):
         desk = Desk(model(rep("Ben"), rep("Ana")))
