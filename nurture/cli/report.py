@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nurture.cli import context
@@ -126,6 +127,7 @@ def _print(report: HandoffReport) -> None:
         f"[bold]handoffs[/bold] assigned {window}: {total.handed_off:,} handed off, "
         f"{total.answered:,} answered, acceptance {percent(total.acceptance_rate)}",
         highlight=False,
+        soft_wrap=True,
     )
     if not total.handed_off:
         return
@@ -139,13 +141,13 @@ def _print(report: HandoffReport) -> None:
     if report.reject_reasons:
         reasons = Table("reject reason", "rejections", "share", title_justify="left")
         for r in report.reject_reasons:
-            reasons.add_row(r.reason, f"{r.count:,}", percent(r.share))
+            reasons.add_row(escape(r.reason), f"{r.count:,}", percent(r.share))
         _right(reasons)
         console.print(reasons)
     timing = Table("", "count", "median", "90th percentile", title_justify="left")
     timing.add_row(*_timing("time to accept", report.time_to_accept))
     for stage, durations in report.time_to_accept_by_stage.items():
-        timing.add_row(*_timing(f"  at {stage}", durations))
+        timing.add_row(*_timing(f"  at {escape(stage)}", durations))
     timing.add_section()
     timing.add_row(*_timing("speed to lead (first answer)", report.speed_to_lead.durations))
     _right(timing)
@@ -159,6 +161,7 @@ def _print(report: HandoffReport) -> None:
         f"SLA: {report.past_sla:,} open past their reminder or reassignment time; "
         f"{report.reassigned:,} handoffs reassigned ({report.reassignments:,} reassignments)",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -166,7 +169,7 @@ def _tallies(what: str, tallies: list[Tally] | tuple[Tally, ...]) -> Table:
     table = Table(what, *COLUMNS, title_justify="left")
     _right(table)
     for tally in tallies:
-        table.add_row(tally.key, *tally_cells(tally))
+        table.add_row(escape(tally.key), *tally_cells(tally))  # names may hold [brackets]
     return table
 
 

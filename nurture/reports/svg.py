@@ -15,6 +15,7 @@ __all__ = ["Series", "bar_chart", "hbar_chart", "line_chart", "nice_ticks"]
 WIDTH = 720
 HEIGHT = 320
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 36, 44
+LABEL_CHARS = 26  # of a horizontal bar's label; the bar's tooltip has it whole
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 
@@ -133,6 +134,10 @@ def _svg(title: str, parts: list[str], *, height: int = HEIGHT) -> str:
     )
 
 
+def _clip(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
@@ -152,7 +157,7 @@ def hbar_chart(
     row_h, label_w = 26, 180
     height = TOP + row_h * max(len(labels), 1) + 28
     ticks = nice_ticks(top if top is not None else max(values, default=0))
-    plot_w = WIDTH - label_w - RIGHT - 60  # room for the text after the longest bar
+    plot_w = WIDTH - label_w - RIGHT - 110  # room for the text after the longest bar
     parts = [f'<text x="{LEFT}" y="20" {FONT} font-weight="bold">{escape(title)}</text>']
     bottom = TOP + row_h * max(len(labels), 1)
     for tick in ticks:
@@ -168,7 +173,7 @@ def hbar_chart(
         text = texts[i] if texts is not None else _number(value)
         parts.append(
             f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" {FONT}>'
-            f"{escape(label)}</text>"
+            f"{escape(_clip(label, LABEL_CHARS))}</text>"
         )
         parts.append(
             f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
