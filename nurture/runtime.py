@@ -20,6 +20,7 @@ from nurture.mail.providers import Provider, make_provider
 from nurture.mail.render import Renderer
 from nurture.mail.tracking import tracking_enabled
 from nurture.services import handoffs  # noqa: F401  (registers the stage listener)
+from nurture.services.handoff_links import with_links
 from nurture.services.sending import Sending
 from nurture.services.uow import Database, Dispatcher
 from nurture.settings import Settings
@@ -114,7 +115,10 @@ class Runtime:
         """The handoff channels, built once per process (one httpx client for the webhooks;
         email through this process's provider, from the live funnel's sender)."""
         if self._notifiers is None:
-            self._notifiers = make_notifiers(
+            notifiers = make_notifiers(
                 self.settings, self.provider, lambda: self.funnels.current.sender, clock=self.clock
+            )
+            self._notifiers = with_links(
+                notifiers, self.settings.base_url, self.settings.signing_key
             )
         return self._notifiers

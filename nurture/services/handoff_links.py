@@ -9,9 +9,12 @@ chat apps and mail scanners prefetch links); the form on that page records the a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from nurture.core.handoff_model import Outcome
 from nurture.errors import BadToken
+from nurture.handoff import Notifier
 from nurture.mail.tokens import sign, verify
 
 HANDOFF = "handoff"
@@ -41,3 +44,27 @@ def read_link(token: str, key: bytes) -> tuple[int, Outcome]:
     if found is None:
         raise BadToken("not a handoff link")
     return int(found.group(1)), Outcome(found.group(2))
+
+
+class WithLinks:
+    """A notifier that adds the signed answer links to a handoff's context before sending:
+    the outbox stores no tokens, and a key rotation re-signs links on the next attempt."""
+
+    def __init__(self, inner: Notifier, base_url: str, key: bytes) -> None:
+        self.inner = inner
+        self.channel = inner.channel
+        self._base_url = base_url
+        self._key = key
+
+    def send(self, context: Mapping[str, Any], recipient: str | None, idempotency_key: str) -> None:
+        handoff_id = context.get("handoff_id")
+        lead = context.get("lead")
+        lead_id = lead.get("id") if isinstance(lead, Mapping) else None
+        if isinstance(handoff_id, int) and isinstance(lead_id, int) and "links" not in context:
+            links = handoff_links(self._base_url, self._key, handoff_id, lead_id)
+            context = {**context, "links": links}
+        self.inner.send(context, recipient, idempotency_key)
+
+
+def with_links(notifiers: Mapping[str, Notifier], base_url: str, key: bytes) -> dict[str, Notifier]:
+    return {channel: WithLinks(notifier, base_url, key) for channel, notifier in notifiers.items()}
