@@ -20,7 +20,7 @@ from nurture.core.handoff_model import Rep
 from nurture.core.windows import local_to_utc
 from nurture.core.working_time import zone
 from nurture.errors import NotFound
-from nurture.services.assignment import find_rep, rep_statuses, set_away
+from nurture.services.assignment import find_rep, rep_statuses, set_away, working_hours_text
 
 reps_app = typer.Typer(
     help="Sales reps: who receives handoffs, who is away (reps are listed in nurture.yaml).",
@@ -48,17 +48,21 @@ def list_reps(
     if not statuses:
         console.print("no reps: add them under handoff.reps in nurture.yaml (docs/handoff.md)")
         return
-    table = Table("name", "team", "weight", "hours", "away until", "today")
+    table = Table("name", "team", "weight", "hours", "time zone", "now", "today")
     for status in statuses:
-        row = status.as_dict(now)
-        cap = f"/{status.rep.daily_cap}" if status.rep.daily_cap else ""
-        away = f"[yellow]{_local(status.rep, status.away_until)}[/]" if status.away_until else ""
+        rep = status.rep
+        cap = f"/{rep.daily_cap}" if rep.daily_cap else ""
+        if status.away_until:
+            state = f"[yellow]away until {_local(rep, status.away_until)}[/]"
+        else:
+            state = "[green]at work[/]" if status.at_work else "[dim]off work[/]"
         table.add_row(
-            status.rep.name,
-            status.rep.team,
-            str(status.rep.weight),
-            str(row["hours"]) + ("" if status.at_work else " [dim](off now)[/]"),
-            away,
+            rep.name,
+            rep.team,
+            str(rep.weight),
+            working_hours_text(rep).removesuffix(f" {rep.time_zone}"),
+            rep.time_zone,
+            state,
             f"{status.assigned_today}{cap}",
         )
     console.print(table)
@@ -86,7 +90,8 @@ def away(
         raise typer.BadParameter(f"{until} has passed; give a later date", param_hint="--until")
     with context.database().unit_of_work() as uow:
         set_away(uow.session, rep.name, back, now)
-    console.print(f"{rep.name} is away until {_local(rep, back)}: no handoffs until then.")
+    when = f"{_local(rep, back)} {rep.time_zone}"
+    console.print(f"{rep.name} is away until {when}: no handoffs until then.")
 
 
 @reps_app.command("back")
@@ -121,4 +126,5 @@ def _parse_until(text: str, rep: Rep) -> datetime:
 
 
 def _local(rep: Rep, instant: datetime) -> str:
-    return f"{instant.astimezone(zone(rep.time_zone)):%Y-%m-%d %H:%M} {rep.time_zone}"
+    """``2026-12-01 00:00`` in the rep's zone."""
+    return f"{instant.astimezone(zone(rep.time_zone)):%Y-%m-%d %H:%M}"
