@@ -17,7 +17,8 @@ from nurture.cli.app import app, console, err_console
 from nurture.cli.backtest import DATE_HELP, parse_when
 from nurture.core.backtest import Window
 from nurture.core.clock import SYSTEM_CLOCK
-from nurture.core.handoff_stats import Durations, HandoffReport, Tally
+from nurture.core.handoff_stats import HandoffReport, Tally
+from nurture.core.handoff_timing import Durations
 from nurture.reports.handoffs_html import (
     COLUMNS,
     duration,

@@ -16,45 +16,25 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from nurture.core.backtest import Window
-from nurture.core.backtest_report import percentile
+from nurture.core.handoff_timing import Durations, SpeedToLead, durations
 
 __all__ = [
     "ACCEPTED",
     "Answer",
-    "Bucket",
-    "Durations",
     "HandoffRecord",
     "HandoffReport",
     "ReasonCount",
-    "SpeedToLead",
     "Tally",
-    "Within",
     "handoff_report",
 ]
 
 ACCEPTED = frozenset({"accepted", "won"})
 NO_RULE, NO_SOURCE, NOBODY, NO_REASON = "(no rule)", "(no source)", "(unassigned)", "(none)"
-#: Speed-to-lead limits: 5 minutes is the study's mark (21x the odds of 30 minutes).
-LIMITS: tuple[tuple[str, timedelta], ...] = (
-    ("5 minutes", timedelta(minutes=5)),
-    ("1 hour", timedelta(hours=1)),
-    ("1 day", timedelta(days=1)),
-)
-#: Buckets of the speed-to-lead distribution, each up to (and including) its limit.
-BUCKETS: tuple[tuple[str, timedelta], ...] = (
-    ("≤5m", timedelta(minutes=5)),
-    ("5-30m", timedelta(minutes=30)),
-    ("30m-1h", timedelta(hours=1)),
-    ("1-4h", timedelta(hours=4)),
-    ("4-24h", timedelta(days=1)),
-    ("1-3d", timedelta(days=3)),
-    (">3d", timedelta.max),
-)
 
 
 @dataclass(frozen=True)
@@ -116,28 +96,7 @@ class Tally:
 
     def as_dict(self) -> dict[str, Any]:
         rate = self.acceptance_rate
-        return {
-            "key": self.key,
-            "handed_off": self.handed_off,
-            "answered": self.answered,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "won": self.won,
-            "lost": self.lost,
-            "open": self.open,
-            "superseded": self.superseded,
-            "acceptance_rate": None if rate is None else round(rate, 4),
-        }
-
-
-@dataclass(frozen=True)
-class Durations:
-    count: int
-    median: timedelta | None
-    p90: timedelta | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "median_s": _seconds(self.median), "p90_s": _seconds(self.p90)}
+        return asdict(self) | {"acceptance_rate": None if rate is None else round(rate, 4)}
 
 
 @dataclass(frozen=True)
@@ -145,47 +104,6 @@ class ReasonCount:
     reason: str
     count: int
     share: float  # of all rejections
-
-
-@dataclass(frozen=True)
-class Within:
-    label: str
-    limit: timedelta
-    answered: int  # first answer at most ``limit`` after the handoff
-    known: int  # handoffs whose fate at ``limit`` is known
-
-    @property
-    def share(self) -> float | None:
-        return self.answered / self.known if self.known else None
-
-
-@dataclass(frozen=True)
-class Bucket:
-    label: str
-    count: int
-
-
-@dataclass(frozen=True)
-class SpeedToLead:
-    durations: Durations
-    within: tuple[Within, ...]
-    buckets: tuple[Bucket, ...]  # answered handoffs by delay, then "not yet" (open)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            **self.durations.as_dict(),
-            "within": [
-                {
-                    "limit": w.label,
-                    "limit_s": int(w.limit.total_seconds()),
-                    "answered": w.answered,
-                    "known": w.known,
-                    "share": None if w.share is None else round(w.share, 4),
-                }
-                for w in self.within
-            ],
-            "distribution": {b.label: b.count for b in self.buckets},
-        }
 
 
 @dataclass(frozen=True)
@@ -298,7 +216,7 @@ def _time_to_accept(handoffs: Sequence[HandoffRecord]) -> Durations:
         accepted = h.first(ACCEPTED)
         if accepted is not None:
             delays.append(accepted.at - h.assigned_at)
-    return _durations(delays)
+    return durations(delays)
 
 
 def _speed_to_lead(handoffs: Sequence[HandoffRecord], now: datetime) -> SpeedToLead:
@@ -310,32 +228,4 @@ def _speed_to_lead(handoffs: Sequence[HandoffRecord], now: datetime) -> SpeedToL
             delays.append(first.at - h.assigned_at)
         elif h.is_open:
             waiting.append(now - h.assigned_at)
-    within = tuple(
-        Within(
-            label,
-            limit,
-            answered=sum(d <= limit for d in delays),
-            known=len(delays) + sum(age >= limit for age in waiting),
-        )
-        for label, limit in LIMITS
-    )
-    buckets = Counter(next(name for name, top in BUCKETS if d <= top) for d in delays)
-    return SpeedToLead(
-        _durations(delays),
-        within,
-        (*(Bucket(name, buckets[name]) for name, _ in BUCKETS), Bucket("open", len(waiting))),
-    )
-
-
-def _durations(delays: Sequence[timedelta]) -> Durations:
-    seconds = sorted(max(d.total_seconds(), 0.0) for d in delays)
-    median, p90 = percentile(seconds, 50), percentile(seconds, 90)
-    return Durations(
-        len(seconds),
-        None if median is None else timedelta(seconds=median),
-        None if p90 is None else timedelta(seconds=p90),
-    )
-
-
-def _seconds(delta: timedelta | None) -> float | None:
-    return None if delta is None else round(delta.total_seconds(), 1)
+    return SpeedToLead.of(delays, waiting)

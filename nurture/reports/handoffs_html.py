@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from html import escape
 
-from nurture.core.handoff_stats import Durations, HandoffReport, Tally
+from nurture.core.handoff_stats import HandoffReport, Tally
+from nurture.core.handoff_timing import Durations
 from nurture.reports.page import page
 from nurture.reports.svg import Series, bar_chart, hbar_chart
 

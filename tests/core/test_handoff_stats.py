@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from nurture.core.backtest import Window
 from nurture.core.handoff_stats import (
-    LIMITS,
     NO_REASON,
     NO_SOURCE,
     NOBODY,
@@ -15,6 +14,7 @@ from nurture.core.handoff_stats import (
     HandoffRecord,
     handoff_report,
 )
+from nurture.core.handoff_timing import LIMITS
 
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=10)
