@@ -17,7 +17,7 @@ from typing import Literal
 
 from nurture.core.ladder_expr import evaluate, shortfall
 from nurture.core.lead import LeadProfile
-from nurture.core.scoring import project
+from nurture.core.scoring import Projection, project
 from nurture.core.scoring_card import ScoreCard
 from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
 
@@ -169,6 +169,7 @@ def review_at(
     account_attributes: Mapping[str, object] | None = None,
     account_activity: Sequence[AccountActivity] = (),
     lead_id: int | None = None,
+    projection: Projection | None = None,
 ) -> datetime | None:
     """The earliest moment (to the hour) at which, with no new events, the lead's stage
     falls back; None if no fall-back applies within ``REVIEW_HALF_LIVES`` half-lives (or
@@ -176,19 +177,21 @@ def review_at(
     multiplications), not a full rescore, and assumes that once the fall-back holds it
     keeps holding as points decay (true for ``engagement < N`` with positive rules).
     With ``ladder`` the answer is also one where ``decide`` falls back (never for a
-    terminal stage); without it, where a fall-back expression of ``stage`` holds."""
+    terminal stage); without it, where a fall-back expression of ``stage`` holds.
+    ``projection``: ``project`` of these very inputs, when the caller has it already."""
     falls_from = [f for f in model.fall_back if f.stage == stage]
     if not falls_from or (ladder is not None and position(stage, model, ladder) is None):
         return None
-    projection = project(
-        profile,
-        events,
-        model,
-        now,
-        account_attributes=account_attributes,
-        account_activity=account_activity,
-        lead_id=lead_id,
-    )
+    if projection is None:
+        projection = project(
+            profile,
+            events,
+            model,
+            now,
+            account_attributes=account_attributes,
+            account_activity=account_activity,
+            lead_id=lead_id,
+        )
     values = projection.card.values(since)
 
     def falls(at: datetime) -> bool:

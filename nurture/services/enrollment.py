@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, Result, select, update
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
+from nurture.services.engagement_match import one_of
 from nurture.store.models import Enrollment, Lead
 
 LIVE_STATUSES = ("active", "waiting_for_event")
@@ -29,7 +31,7 @@ def enroll_in_stage_sequence(
     live = set(
         session.scalars(
             select(Enrollment.lead_id).where(
-                Enrollment.lead_id.in_([lead.id for lead in candidates]),
+                one_of(session, Enrollment.lead_id, [lead.id for lead in candidates], BigInteger()),
                 Enrollment.status.in_(LIVE_STATUSES),
             )
         )
@@ -59,32 +61,53 @@ def enroll_in_stage_sequence(
 def exit_live_enrollments(session: Session, lead_id: int, reason: str, now: datetime) -> int:
     """Stop the lead's live enrollment at once (stage change, unsubscribe); the caller holds
     the lead's row lock. Messages already queued are cancelled at delivery by the guard."""
-    count = 0
-    for enrollment in session.scalars(
-        select(Enrollment).where(
-            Enrollment.lead_id == lead_id, Enrollment.status.in_(LIVE_STATUSES)
+    return exit_live_enrollments_of(session, [lead_id], reason, now)
+
+
+def exit_live_enrollments_of(
+    session: Session, lead_ids: Sequence[int], reason: str, now: datetime
+) -> int:
+    """``exit_live_enrollments`` for many leads in one UPDATE; the caller holds their row
+    locks. Enrollments already loaded in the session see the change (matched rows are
+    fetched by primary key, not by testing every object in the session)."""
+    if not lead_ids:
+        return 0
+    result = session.execute(
+        update(Enrollment)
+        .where(
+            one_of(session, Enrollment.lead_id, sorted(set(lead_ids)), BigInteger()),
+            Enrollment.status.in_(LIVE_STATUSES),
         )
-    ):
-        enrollment.status = "exited"
-        enrollment.exit_reason = reason[:200]
-        enrollment.next_run_at = None
-        enrollment.ended_at = now
-        enrollment.updated_at = now
-        count += 1
-    return count
+        .values(
+            status="exited",
+            exit_reason=reason[:200],
+            next_run_at=None,
+            ended_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result)
 
 
 def wake_waiting(session: Session, lead_ids: Iterable[int], now: datetime) -> int:
     """A new event may end a ``wait_for``: make the lead's waiting enrollments due now.
     The step runner decides from the stored events whether it matched (engagement calls
-    this after storing events)."""
-    count = 0
-    for enrollment in session.scalars(
-        select(Enrollment).where(
-            Enrollment.lead_id.in_(list(lead_ids)), Enrollment.status == "waiting_for_event"
+    this after storing events). One UPDATE for all the leads."""
+    ids = sorted(set(lead_ids))
+    if not ids:
+        return 0
+    result = session.execute(
+        update(Enrollment)
+        .where(
+            one_of(session, Enrollment.lead_id, ids, BigInteger()),
+            Enrollment.status == "waiting_for_event",
         )
-    ):
-        enrollment.next_run_at = now
-        enrollment.updated_at = now
-        count += 1
-    return count
+        .values(next_run_at=now, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return _rowcount(result)
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -11,20 +11,22 @@ decays get ``score_review_at``, so the review job rescores them without a full s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+from typing import cast as typed
 
-from sqlalchemy import BigInteger, func, select, update
+from sqlalchemy import BigInteger, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
 from nurture.core.ladder import StageDecision, decide, review_at
-from nurture.core.scoring import ScoreCard, score
+from nurture.core.lead import LeadProfile
+from nurture.core.scoring import Projection, ScoreCard, project
 from nurture.services.engagement_match import one_of
 from nurture.services.scoring_inputs import ScoringInputs, load_inputs
 from nurture.services.situation import profile_of
-from nurture.services.stages import StageChanged, change_stage
+from nurture.services.stages import Move, StageChanged, change_stages
 from nurture.services.uow import Jobs
 from nurture.store.models import Account, Lead
 
@@ -55,44 +57,47 @@ def rescore_leads(
         return Rescored()
     inputs = load_inputs(session, ids, model, now)
     outcome = Rescored()
+    moves: list[Move] = []
     for lead in inputs.leads:
-        card = card_for(inputs, lead, funnel, now)
+        profile = profile_of(lead)
+        projection = projection_for(inputs, lead, profile, funnel, now)
+        card = projection.card
         _cache(lead, card, funnel.version, now)
         decision = decide(lead.stage, card, model, funnel.ladder, since=lead.stage_entered_at)
+        stage, since = lead.stage, lead.stage_entered_at
         if decision is not None:
             reason = stage_reason(decision, card)
-            outcome.changes.append(
-                change_stage(
-                    session,
-                    jobs,
-                    funnel,
-                    lead,
-                    decision.to_stage,
-                    reason,
-                    now,
-                    event_id=decision.event_id,
-                )
-            )
+            moves.append(Move(lead, decision.to_stage, reason, decision.event_id))
+            stage, since = decision.to_stage, now
+            profile = replace(profile, stage=stage)  # as review_at sees the moved lead
         lead.score_review_at = review_at(
-            lead.stage,
-            profile_of(lead),
+            stage,
+            profile,
             inputs.events.get(lead.id, []),
             model,
             now,
             ladder=funnel.ladder,
-            since=lead.stage_entered_at,
+            since=since,
             account_attributes=inputs.account_attributes(lead),
             account_activity=inputs.account_activity(lead),
             lead_id=lead.id,
+            projection=projection if decision is None else None,
         )
         outcome.scored += 1
+    outcome.changes.extend(change_stages(session, jobs, funnel, moves, now))
     _roll_up_accounts(session, [lead.account_id for lead in inputs.leads], now)
     return outcome
 
 
 def card_for(inputs: ScoringInputs, lead: Lead, funnel: Funnel, now: datetime) -> ScoreCard:
-    return score(
-        profile_of(lead),
+    return projection_for(inputs, lead, profile_of(lead), funnel, now).card
+
+
+def projection_for(
+    inputs: ScoringInputs, lead: Lead, profile: LeadProfile, funnel: Funnel, now: datetime
+) -> Projection:
+    return project(
+        profile,
         inputs.events.get(lead.id, []),
         funnel.scoring,
         now,
@@ -124,7 +129,10 @@ def _cache(lead: Lead, card: ScoreCard, version: str, now: datetime) -> None:
 
 
 def _roll_up_accounts(session: Session, account_ids: Iterable[int | None], now: datetime) -> None:
-    """Account engagement = the sum of its leads' cached engagement."""
+    """Account engagement = the sum of its leads' cached engagement: one query for the sums
+    and one executemany UPDATE in account id order (concurrent batches lock accounts in the
+    same order). Core statements: an ORM UPDATE per account evaluated its criteria against
+    every object in the session, quadratic in the batch."""
     ids = sorted({a for a in account_ids if a is not None})
     if not ids:
         return
@@ -135,12 +143,16 @@ def _roll_up_accounts(session: Session, account_ids: Iterable[int | None], now: 
         .group_by(Lead.account_id)
     )
     totals = {account_id: total for account_id, total in rows}
-    for account_id in ids:
-        session.execute(
-            update(Account)
-            .where(Account.id == account_id)
-            .values(engagement=round(float(totals.get(account_id) or 0.0), 1), scored_at=now)
-        )
+    accounts = typed(Table, Account.__table__)
+    session.execute(
+        update(accounts)
+        .where(accounts.c.id == bindparam("account_id"))
+        .values(engagement=bindparam("total"), scored_at=now),
+        [
+            {"account_id": account_id, "total": round(float(totals.get(account_id) or 0.0), 1)}
+            for account_id in ids
+        ],
+    )
 
 
 def due_for_review(session: Session, jobs: Jobs, now: datetime, limit: int = BATCH) -> int:

@@ -9,15 +9,16 @@ lock (DESIGN: per-lead work is serialised).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
-from nurture.services.enrollment import enroll_in_stage_sequence, exit_live_enrollments
+from nurture.services.enrollment import enroll_in_stage_sequence, exit_live_enrollments_of
 from nurture.services.uow import Jobs
 from nurture.store.models import Lead, StageChange
 
@@ -51,6 +52,16 @@ def remove_listener(listener: StageListener) -> None:
         _listeners.remove(listener)
 
 
+@dataclass(frozen=True)
+class Move:
+    """One stage change to make: ``lead`` (row-locked by the caller) to ``to_stage``."""
+
+    lead: Lead
+    to_stage: str
+    reason: Mapping[str, Any]
+    event_id: int | None = None
+
+
 def change_stage(
     session: Session,
     jobs: Jobs,
@@ -63,26 +74,56 @@ def change_stage(
     event_id: int | None = None,
 ) -> StageChanged:
     """Move ``lead`` to ``to_stage``: record why, switch sequences, notify listeners."""
-    if to_stage not in funnel.stages:
-        raise ValueError(f"unknown stage {to_stage!r}; the funnel has {', '.join(funnel.stages)}")
-    row = StageChange(
-        lead_id=lead.id,
-        from_stage=lead.stage,
-        to_stage=to_stage,
-        reason=dict(reason),
-        event_id=event_id,
-        config_version=funnel.version,
-        at=now,
-    )
-    session.add(row)
-    exit_live_enrollments(session, lead.id, f"stage changed to {to_stage}", now)
-    from_stage = lead.stage
-    lead.stage = to_stage
-    lead.stage_entered_at = now
-    lead.updated_at = now
-    session.flush()  # the old enrollment is exited before the partial unique index sees a new one
-    enroll_in_stage_sequence(session, funnel, [lead], now)
-    changed = StageChanged(row.id, lead.id, from_stage, to_stage, row.reason, event_id, now)
-    for listener in list(_listeners):
-        listener(session, jobs, funnel, changed)
+    [changed] = change_stages(session, jobs, funnel, [Move(lead, to_stage, reason, event_id)], now)
     return changed
+
+
+def change_stages(
+    session: Session, jobs: Jobs, funnel: Funnel, moves: Sequence[Move], now: datetime
+) -> list[StageChanged]:
+    """``change_stage`` for many leads (each at most once) with a constant number of
+    statements: one multi-row INSERT of the stage_changes rows, one UPDATE exiting the live
+    enrollments per stage reached, one query and one INSERT for the new enrollments; then
+    the listeners, in order. Nothing is written if any ``to_stage`` is unknown."""
+    for move in moves:
+        if move.to_stage not in funnel.stages:
+            raise ValueError(
+                f"unknown stage {move.to_stage!r}; the funnel has {', '.join(funnel.stages)}"
+            )
+    if not moves:
+        return []
+    reasons = [dict(move.reason) for move in moves]
+    changes = [
+        StageChanged(0, move.lead.id, move.lead.stage, move.to_stage, reason, move.event_id, now)
+        for move, reason in zip(moves, reasons, strict=True)
+    ]
+    rows = [
+        {
+            "lead_id": change.lead_id,
+            "from_stage": change.from_stage,
+            "to_stage": change.to_stage,
+            "reason": reason,
+            "event_id": change.event_id,
+            "config_version": funnel.version,
+            "at": now,
+        }
+        for change, reason in zip(changes, reasons, strict=True)
+    ]
+    ids = session.scalars(
+        insert(StageChange).returning(StageChange.id, sort_by_parameter_order=True), rows
+    )
+    changes = [replace(change, change_id=id) for change, id in zip(changes, ids, strict=True)]
+    reached: dict[str, list[int]] = {}
+    for move in moves:
+        reached.setdefault(move.to_stage, []).append(move.lead.id)
+    for to_stage, lead_ids in reached.items():
+        exit_live_enrollments_of(session, lead_ids, f"stage changed to {to_stage}", now)
+    for move in moves:
+        move.lead.stage = move.to_stage
+        move.lead.stage_entered_at = now
+        move.lead.updated_at = now
+    enroll_in_stage_sequence(session, funnel, [move.lead for move in moves], now)
+    for changed in changes:
+        for listener in list(_listeners):
+            listener(session, jobs, funnel, changed)
+    return changes
