@@ -34,6 +34,7 @@ from nurture.errors import ProviderRejected, ProviderUnavailable
 from nurture.mail.message import OutgoingEmail
 from nurture.mail.providers import DeliveryUnknown, Provider
 from nurture.services.uow import Database, Jobs
+from nurture.store.bulk import update_rows
 from nurture.store.models import Lead, Message
 
 log = logging.getLogger(__name__)
@@ -207,8 +208,8 @@ def record(
             change |= {"status": status, "error": answer.error}
         statuses[message_id] = change["status"]
         changes.append(change)
-    for shape in {frozenset(c) for c in changes}:  # one executemany per set of columns
-        session.execute(update(Message), [c for c in changes if frozenset(c) == shape])
+    for shape in {frozenset(c) for c in changes}:  # one statement per set of columns
+        update_rows(session, Message, [c for c in changes if frozenset(c) == shape])
     if untried:
         session.execute(
             update(Message)

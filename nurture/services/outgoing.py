@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
@@ -25,6 +24,7 @@ from nurture.mail.message import encode_message, unsubscribe_links
 from nurture.mail.render import Renderer
 from nurture.mail.tracking import add_tracking
 from nurture.services.situation import profile_of
+from nurture.store.bulk import insert_rows
 from nurture.store.ids import reserve_message_ids
 from nurture.store.models import Account, Enrollment, Lead, Message
 
@@ -70,7 +70,7 @@ def record_sends(
         _row(sending.funnel.version, p, now) | _content(sending, p, message_id, now)
         for p, message_id in zip(pending, ids, strict=True)
     ]
-    session.execute(insert(Message), rows)
+    insert_rows(session, Message, rows)
     return [row["id"] for row in rows if row["status"] == "queued"]
 
 
