@@ -1,0 +1,114 @@
+"""Reading what bench/handoff_latency.py recorded: the stand-in's stamps, the workers' probe
+lines, and each handoff's latency split into its hops."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+HOPS = (
+    ("api", "event POST -> process_engagement enqueued (API stores, commits, enqueues)"),
+    ("engagement wait", "process_engagement waiting in Redis and the worker"),
+    ("engagement run", "process_engagement start -> deliver_notification enqueued"),
+    ("notification wait", "deliver_notification waiting in Redis and the worker"),
+    ("delivery", "deliver_notification start -> Slack stand-in receipt"),
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    actor: str
+    enqueued: float
+    start: float
+    end: float
+    args: list[object]
+
+
+def arrivals(stamps: Path, path: str = "/slack") -> dict[str, float]:
+    """First receipt time per hand-raiser email of the requests to ``path``."""
+    first: dict[str, float] = {}
+    if not stamps.exists():
+        return first
+    for line in stamps.read_text().splitlines():
+        at, where, emails = line.split(" ", 2)
+        if where != path or emails == "-":
+            continue
+        for email in emails.split(","):
+            first[email] = min(first.get(email, float("inf")), float(at))
+    return first
+
+
+def read_probes(folder: Path) -> list[Probe]:
+    found = []
+    for path in sorted(folder.glob("probe-*.jsonl")):
+        for line in path.read_text().splitlines():
+            actor, enqueued, start, end, args, _ok = json.loads(line)
+            found.append(Probe(actor, enqueued, start, end, args))
+    return found
+
+
+def slack_notifications(conninfo: str) -> dict[int, int]:
+    """Lead id -> id of its Slack handoff notification."""
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute(
+            "SELECT lead_id, min(id) FROM notifications "
+            "WHERE channel = 'slack' AND kind = 'handoff' GROUP BY lead_id"
+        ).fetchall()
+    return {int(lead): int(row) for lead, row in rows}
+
+
+def split(
+    sent_at: dict[str, float],
+    arrived: dict[str, float],
+    lead_ids: dict[str, int],
+    probes: list[Probe],
+    notification_of: dict[int, int],
+) -> dict[str, list[float]]:
+    """Seconds spent in each hop, per handoff that arrived and could be traced."""
+    jobs_of: dict[int, list[Probe]] = {}
+    for probe in probes:
+        if probe.actor == "process_engagement":
+            for lead in probe.args[0]:  # type: ignore[attr-defined]
+                jobs_of.setdefault(int(lead), []).append(probe)
+    delivery = {
+        int(p.args[0]): p  # type: ignore[call-overload]
+        for p in probes
+        if p.actor == "deliver_notification"
+    }
+    hops: dict[str, list[float]] = {name: [] for name, _ in HOPS}
+    for email, sent in sent_at.items():
+        lead = lead_ids.get(email)
+        if email not in arrived or lead is None:
+            continue
+        note = delivery.get(notification_of.get(lead, -1))
+        if note is None:
+            continue
+        # The job that handed the lead off: the latest to start before the notification was
+        # enqueued (a colleague's rescore may have taken the lead before its own job did).
+        started = [j for j in jobs_of.get(lead, []) if sent - 0.01 <= j.start <= note.enqueued]
+        if not started:
+            continue
+        job = max(started, key=lambda j: j.start)
+        values = (
+            job.enqueued - sent,
+            job.start - job.enqueued,
+            note.enqueued - job.start,
+            note.start - note.enqueued,
+            arrived[email] - note.start,
+        )
+        for (name, _), value in zip(HOPS, values, strict=True):
+            hops[name].append(value)
+    return hops
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (``share`` in 0..1)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
