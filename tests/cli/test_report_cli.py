@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nurture.cli import app, context
+from nurture.cli.app import console
 from nurture.store.models import Handoff, HandoffAnswer, Lead, StageChange
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,6 +27,7 @@ DEMO_RULE = "hand-raiser demo-request"
 
 @pytest.fixture
 def cli(db_url, monkeypatch):
+    monkeypatch.setattr(console, "width", 200)  # whatever COLUMNS the shell had at import
     monkeypatch.setenv("NURTURE_DATABASE_URL", db_url)
     monkeypatch.setenv("NURTURE_FUNNEL_DIR", str(REPO))
     context.settings.cache_clear()
