@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from nurture.config.nodes import Node, fields
+from nurture.config.nodes import Node, choice, fields
 from nurture.config.refs import StepRef
 from nurture.config.scoring_fit import fit
 from nurture.config.scoring_ladder import fall_back, ladder, promote_from
@@ -26,6 +26,7 @@ SECTION_KEYS = (
     "ladder",
     "fall_back",
     "promote_from",
+    "recycled_engagement",
 )
 SECTION_HINT = (
     "a mapping (the scoring model) with " + ", ".join(SECTION_KEYS) + ", "
@@ -64,6 +65,10 @@ def parse_scoring(node: Node, stages: Stages | None, lines: Sequence[str] = ()) 
     lifted: frozenset[str] | None = DEFAULT_PROMOTE_FROM & frozenset(stages.side)
     if "promote_from" in parts:
         lifted = promote_from(parts["promote_from"], stages)
+    fresh = True
+    if "recycled_engagement" in parts:
+        chosen = choice(parts["recycled_engagement"], ("fresh", "keep"), "fresh or keep")
+        fresh = chosen != "keep"
     if len(node.problems) != before or fitted is None or engaged is None:
         return ParsedScoring(None, steps)
     if raisers is None or rules is None or falls is None or lifted is None:
@@ -79,5 +84,6 @@ def parse_scoring(node: Node, stages: Stages | None, lines: Sequence[str] = ()) 
         ladder=rules,
         fall_back=falls,
         promote_from=lifted,
+        fresh_in_side_stages=fresh,
     )
     return ParsedScoring(model, steps)

@@ -148,6 +148,9 @@ class ScoringModel:
     ladder: tuple[LadderRule, ...] = ()  # in ladder order, lowest stage first
     fall_back: tuple[FallBack, ...] = ()
     promote_from: frozenset[str] = frozenset({"recycled"})  # side stages the ladder may lift
+    # In those stages, count only engagement since the lead entered the stage (a recycled
+    # lead earns its way back; its old points would lift it straight back to sales).
+    fresh_in_side_stages: bool = True
     version: str = ""  # content hash of the files it came from
 
     @property

@@ -89,8 +89,8 @@ class TestInsideTheFile:
         problem = funnel.only_problem()
         assert problem.message == (
             "found a list; expected a mapping (the scoring model) with fit, engagement, account, "
-            "hand_raisers, ladder, fall_back, promote_from, or {file: scoring.yaml}; "
-            "see docs/scoring.md"
+            "hand_raisers, ladder, fall_back, promote_from, recycled_engagement, "
+            "or {file: scoring.yaml}; see docs/scoring.md"
         )
 
     def test_stages_come_from_nurture_yaml(self, funnel):

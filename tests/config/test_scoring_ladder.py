@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nurture.config import ConfigProblem
+from nurture.config import ConfigProblem, validate_funnel
 
 
 def at(problem: ConfigProblem) -> tuple[str, int, int]:
@@ -176,3 +176,20 @@ class TestPromoteFrom:
     def test_a_list(self, scoring):
         problem = scoring("promote_from: recycled\n").only_problem()
         assert problem.message == "found 'recycled'; expected a list of side stages"
+
+
+def model(funnel):
+    loaded, problems = validate_funnel(funnel.path)
+    assert loaded is not None, problems
+    return loaded.scoring
+
+
+class TestRecycledEngagement:
+    def test_fresh_by_default_and_keep_when_asked(self, scoring):
+        assert model(scoring("ladder:\n  warm: engagement >= 20\n")).fresh_in_side_stages
+        assert model(scoring("recycled_engagement: keep\n")).fresh_in_side_stages is False
+
+    def test_another_word_is_refused_with_the_choices(self, scoring):
+        problem = scoring("recycled_engagement: reset\n").only_problem()
+        assert at(problem) == ("scoring.yaml", 1, 22)
+        assert "fresh or keep" in problem.message
