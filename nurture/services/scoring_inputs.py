@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, case, false, func, null, select
 from sqlalchemy.orm import Session
 
 from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
+from nurture.core.scoring_scope import counted_events
 from nurture.services.engagement_match import one_of
 from nurture.store.models import Account, Event, Lead, Message
 
@@ -64,7 +65,12 @@ def load_inputs(
                 select(Account).where(one_of(session, Account.id, account_ids, BigInteger()))
             )
         }
-    inputs.events = _events(session, [lead.id for lead in leads], model)
+    events = _events(session, [lead.id for lead in leads], model)
+    inputs.events = {  # a recycled lead counts only what it did since (counted_events)
+        lead.id: list(counted_events(found, model, lead.stage, lead.stage_entered_at))
+        for lead in leads
+        if (found := events.get(lead.id))
+    }
     if model.account is not None and account_ids:
         inputs.activity = _activity(session, account_ids, now - model.account.window, now)
     return inputs

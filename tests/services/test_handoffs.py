@@ -134,6 +134,20 @@ class TestFeedback:
             ).all()
         assert [e.sequence_id for e in live] == ["recycled-nurture"]
 
+    def test_a_recycled_lead_earns_its_way_back_from_fresh_engagement(self, loop):
+        lead_id = mql_lead(loop)
+        [mql] = handoffs(loop, lead_id)
+        answer(loop, mql.id, Outcome.REJECTED, reason="not_now")
+        loop.clock.advance(timedelta(days=1))
+        visit = {"type": "page_view", "email": EMAIL, "url": "https://l.example/blog"}
+        site(loop, visit | {"event_id": "after-1"})
+        recycled = lead(loop, lead_id)
+        assert recycled.stage == "recycled"  # its 55 old points do not send it straight back
+        assert recycled.engagement is not None and recycled.engagement < 5
+        pricing = {"type": "page_view", "email": EMAIL, "url": "https://l.example/pricing/new"}
+        site(loop, pricing | {"event_id": "after-2"}, pricing | {"event_id": "after-3"})
+        assert lead(loop, lead_id).stage == "warm"  # 20 new points: the ladder lifts it
+
     def test_bad_fit_disqualifies(self, loop):
         [mql] = handoffs(loop, lead_id := mql_lead(loop))
         assert answer(loop, mql.id, Outcome.REJECTED, reason="bad_fit") == "disqualified"
