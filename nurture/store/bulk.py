@@ -98,3 +98,16 @@ def _execute(session: Session, statement: str, params: list[list[Any]]) -> None:
     assert driver is not None
     with driver.cursor() as cursor:
         cursor.execute(statement, params)
+
+
+def fetch_binary(session: Session, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """PostgreSQL only: the rows of ``statement`` (psycopg placeholders), run on the
+    session's connection (its transaction), with results in binary form: a ``bytea`` comes
+    back as its bytes, not as twice as many hex digits that both sides must encode and
+    decode. No SQLAlchemy type processing: what psycopg returns."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor(binary=True) as cursor:
+        cursor.execute(statement, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
