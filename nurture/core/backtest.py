@@ -64,7 +64,8 @@ class LeadHistory:
     """What a backtest knows about one stored lead. ``events`` are its events up to the end
     of the window (any order); ``account_activity`` the engagement of the other leads of
     its account (for the account signal); ``won_at`` when sales marked it won (the first
-    real stage change to the won stage), None if never; ``stage_now`` its real stage today."""
+    real stage change to the won stage), None if never; ``accepted_at`` when sales first
+    accepted one of its handoffs; ``stage_now`` its real stage today."""
 
     lead_id: int
     email: str
@@ -76,6 +77,7 @@ class LeadHistory:
     account_attributes: Mapping[str, object] = field(default_factory=dict)
     account_activity: Sequence[AccountActivity] = ()
     won_at: datetime | None = None
+    accepted_at: datetime | None = None  # sales first accepted (or won) one of its handoffs
 
 
 @dataclass(frozen=True)

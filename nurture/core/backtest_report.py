@@ -50,6 +50,7 @@ class ModelFigures:
     days_to_mql: tuple[float, ...]  # smallest first
     won_mqls: int
     won: int  # the recall denominator: won leads in the population
+    accepted_mqls: int = 0  # of its MQLs, leads sales accepted (handoff feedback)
 
     @property
     def mqls(self) -> int:
@@ -96,6 +97,7 @@ class ModelFigures:
                 "p75": _round(self.p75_days_to_mql),
             },
             "won_mqls": self.won_mqls,
+            "accepted_mqls": self.accepted_mqls,
             "precision": _round(self.precision, 3),
             "recall": _round(self.recall, 3),
             "mqls_by_day": dict(sorted(by_day.items())),
@@ -113,6 +115,7 @@ class BacktestReport:
     won: int
     models: tuple[ModelFigures, ModelFigures]
     differences: tuple[Difference, ...]
+    accepted: int = 0  # leads sales accepted in the window (any handoff)
 
     def as_dict(self) -> dict[str, Any]:
         names = [figures.name for figures in self.models]
@@ -125,6 +128,7 @@ class BacktestReport:
             "leads": self.leads,
             "events": self.events,
             "won": self.won,
+            "accepted": self.accepted,
             "models": {figures.name: figures.as_dict() for figures in self.models},
             "differences": [
                 {
@@ -146,6 +150,7 @@ class _Tally:
     mql_times: list[datetime] = field(default_factory=list)
     days_to_mql: list[float] = field(default_factory=list)
     won_mqls: int = 0
+    accepted_mqls: int = 0
 
 
 class Backtest:
@@ -173,7 +178,7 @@ class Backtest:
         self.won_stage = won_stage
         self._mql_rank = self.ladder.index(mql_stage)
         self._tallies = (_Tally(contenders[0]), _Tally(contenders[1]))
-        self._leads = self._events = self._won = 0
+        self._leads = self._events = self._won = self._accepted = 0
         self._differences: list[Difference] = []
 
     def add(self, history: LeadHistory) -> tuple[Replay, Replay]:
@@ -183,11 +188,13 @@ class Backtest:
             replay(history, tally.contender.model, self.ladder, end) for tally in self._tallies
         )
         won = history.won_at is not None and history.won_at >= self.window.start
+        accepted = history.accepted_at is not None and history.accepted_at >= self.window.start
         self._leads += 1
         self._events += sum(1 for e in history.events if e.occurred_at <= end)
         self._won += won
+        self._accepted += accepted
         for tally, replayed in zip(self._tallies, replays, strict=True):
-            self._count(tally, history, replayed, won)
+            self._count(tally, history, replayed, won, accepted)
         first, second = replays
         if first.final_stage != second.final_stage:
             self._differences.append(
@@ -200,7 +207,9 @@ class Backtest:
             )
         return first, second
 
-    def _count(self, tally: _Tally, history: LeadHistory, replayed: Replay, won: bool) -> None:
+    def _count(
+        self, tally: _Tally, history: LeadHistory, replayed: Replay, won: bool, accepted: bool
+    ) -> None:
         tally.final[replayed.final_stage] += 1
         inside = [move for move in replayed.moves if move.at in self.window]
         for stage in dict.fromkeys(move.to_stage for move in inside):
@@ -210,6 +219,7 @@ class Backtest:
             tally.mql_times.append(qualified.at)
             tally.days_to_mql.append((qualified.at - history.created_at) / DAY)
             tally.won_mqls += won
+            tally.accepted_mqls += accepted
 
     def _qualifies(self, move: Move) -> bool:
         """From below the MQL stage to it or above it."""
@@ -228,6 +238,7 @@ class Backtest:
             leads=self._leads,
             events=self._events,
             won=self._won,
+            accepted=self._accepted,
             models=(figures[0], figures[1]),
             differences=tuple(sorted(self._differences, key=lambda d: d.lead_id)),
         )
@@ -244,6 +255,7 @@ class Backtest:
             days_to_mql=tuple(sorted(tally.days_to_mql)),
             won_mqls=tally.won_mqls,
             won=self._won,
+            accepted_mqls=tally.accepted_mqls,
         )
 
     def _all(self, counted: Counter[str]) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ def summary_rows(report: BacktestReport) -> list[Row]:
     for label, a, b in timed:
         change = f"{b - a:+.1f} d" if a is not None and b is not None else ""
         rows.append(Row(label, (days(a), days(b)), change, "mql"))
+    rows.append(_count("MQLs sales accepted", [f.accepted_mqls for f in models], "outcome"))
     rows.append(_count("won MQLs", [f.won_mqls for f in models], "outcome"))
     rates: list[tuple[str, float | None, float | None]] = [
         ("precision (won MQLs / MQLs)", first.precision, second.precision),

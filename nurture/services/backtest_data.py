@@ -24,7 +24,7 @@ from nurture.services.engagement_match import one_of
 from nurture.services.scoring_inputs import DELIVERY_TYPES
 from nurture.services.situation import profile_of
 from nurture.services.uow import Database
-from nurture.store.models import Account, Event, Lead, Message, StageChange
+from nurture.store.models import Account, Event, Handoff, HandoffAnswer, Lead, Message, StageChange
 
 #: Leads per batch (and per transaction).
 BATCH = 500
@@ -93,6 +93,7 @@ def read_batch(
         attributes = {a.id: dict(a.attributes or {}) for a in session.scalars(accounts)}
     events = _events(session, ids, models, end)
     first_from, won_at = _stage_history(session, ids, won_stage)
+    accepted_at = _accepted(session, ids)
     signal = any(model.account is not None for model in models)
     activity = _activity(session, account_ids, end) if signal and account_ids else {}
     out: list[LeadHistory] = []
@@ -112,6 +113,7 @@ def read_batch(
                 account_attributes=attributes.get(account, {}) if account is not None else {},
                 account_activity=activity.get(account, []) if account is not None else [],
                 won_at=won_at.get(lead.id),
+                accepted_at=accepted_at.get(lead.id),
             )
         )
     return out
@@ -168,6 +170,20 @@ def _stage_history(
         if to_stage == won_stage:
             won_at.setdefault(lead_id, at)
     return first_from, won_at
+
+
+def _accepted(session: Session, lead_ids: list[int]) -> dict[int, datetime]:
+    """Per lead: when sales first accepted (or won) one of its handoffs."""
+    rows = session.execute(
+        select(Handoff.lead_id, func.min(HandoffAnswer.at))
+        .join(HandoffAnswer, HandoffAnswer.handoff_id == Handoff.id)
+        .where(
+            one_of(session, Handoff.lead_id, lead_ids, BigInteger()),
+            HandoffAnswer.outcome.in_(("accepted", "won")),
+        )
+        .group_by(Handoff.lead_id)
+    )
+    return {lead_id: _utc(at) for lead_id, at in rows if at is not None}
 
 
 def _activity(

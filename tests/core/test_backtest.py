@@ -124,6 +124,8 @@ def generate() -> list[LeadHistory]:
                     stage_now=group.start_stage,
                     events=events,
                     won_at=created + group.won_after * DAY if i < group.won else None,
+                    # sales accepted every lead it later won, the day before
+                    accepted_at=created + (group.won_after - 1) * DAY if i < group.won else None,
                 )
             )
     return leads
@@ -210,6 +212,11 @@ class TestGeneratedHistory:
         assert current.recall == pytest.approx(150 / won)
         assert candidate.precision == pytest.approx(210 / 900)
         assert candidate.recall == pytest.approx(210 / won)
+
+    def test_accepted_mqls_count_the_leads_sales_accepted(self, report):
+        current, candidate = report.models
+        assert report.accepted == 100 + 20 + 60 + 50 + 40
+        assert (current.accepted_mqls, candidate.accepted_mqls) == (150, 210)
 
     def test_leads_whose_stage_differs_are_listed_in_id_order(self, report):
         differences = report.differences

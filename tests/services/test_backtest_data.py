@@ -18,7 +18,16 @@ from nurture.core.scoring_model import (
     ScoringModel,
 )
 from nurture.services.backtest_data import count_leads, lead_histories
-from nurture.store.models import Account, Enrollment, Event, Lead, Message, StageChange
+from nurture.store.models import (
+    Account,
+    Enrollment,
+    Event,
+    Handoff,
+    HandoffAnswer,
+    Lead,
+    Message,
+    StageChange,
+)
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 END = datetime(2026, 3, 31, 23, 59, tzinfo=UTC)
@@ -50,6 +59,20 @@ class History:
         self.session.add(lead)
         self.session.flush()
         return lead
+
+    def answer(self, lead, stage, answers):
+        """A handoff of ``lead`` at ``stage`` and sales' answers to it."""
+        handoff = Handoff(
+            lead_id=lead.id, stage=stage, owner="Priya", team="sdr", assignment={},
+            status=answers[-1][0], assigned_at=T0, reassignments=0, created_at=T0, updated_at=T0,
+        )  # fmt: skip
+        self.session.add(handoff)
+        self.session.flush()
+        for outcome, at in answers:
+            self.session.add(
+                HandoffAnswer(handoff_id=handoff.id, outcome=outcome, via="api", at=at)
+            )
+        self.session.flush()
 
     def account(self, domain, **attributes):
         account = Account(domain=domain, attributes=attributes, created_at=T0, updated_at=T0)
@@ -128,6 +151,7 @@ def stored(database):
         h.change(ben, "warm", "mql", T0 + 5 * DAY)
         h.change(ben, "mql", "sql", T0 + 6 * DAY)
         h.change(ben, "sql", "customer", T0 + 40 * DAY)
+        h.answer(ben, "mql", [("rejected", T0 + 5 * DAY), ("accepted", T0 + 5 * DAY + DAY / 2)])
         h.lead("cy@later.example", created=END + DAY)
         acme = h.account("acme.example", industry="retail")
         dee = h.lead("dee@acme.example", stage="warm", account=acme)
@@ -189,6 +213,11 @@ class TestLeadHistories:
         assert ben.won_at == T0 + 40 * DAY
         _, ben_sql, *_ = histories(stored, [CLICKS], won_stage="sql")
         assert ben_sql.won_at == T0 + 6 * DAY
+
+    def test_accepted_is_when_sales_first_accepted_one_of_its_handoffs(self, stored):
+        ana, ben, *_ = histories(stored, [CLICKS])
+        assert ana.accepted_at is None
+        assert ben.accepted_at == T0 + 5 * DAY + DAY / 2  # the rejection before it: not that
 
     def test_account_activity_is_read_only_when_a_model_has_an_account_signal(self, stored):
         *_, dee, eve = histories(stored, [CLICKS])
