@@ -100,8 +100,11 @@ def project(
     terms: list[tuple[float, bool]] = []  # exact points now, and whether they decay
     earned_positive = False
     tipping: list[ScoredEvent] = []
+    by_type: dict[str, list[ScoredEvent]] = {}  # a rule only ever matches its own type
+    for event in real:
+        by_type.setdefault(event.type.casefold(), []).append(event)
     for rule in model.engagement_rules:
-        counted = tally(rule, real, model.decay, now)
+        counted = tally(rule, by_type.get(rule.match.type.casefold(), []), model.decay, now)
         if counted is not None:
             contributions.append(counted.contribution())
             terms.append((counted.points, rule.decays))
@@ -129,9 +132,11 @@ def project(
     if lift:
         contributions.append(Contribution(FLOOR_RULE, "engagement", round(lift, 1), 0.0))
 
+    raising = {raiser.match.type.casefold() for raiser in model.hand_raisers}
     hits = tuple(
         HandRaiserHit(raiser.name, raiser.stage, event.id, event.occurred_at)
         for event in real
+        if event.type.casefold() in raising
         for raiser in model.hand_raisers
         if matches(raiser.match, event)
     )

@@ -100,7 +100,8 @@ def tally(
                 window.popleft()
             room = max(0.0, rule.cap.points - sum(abs(p) for _, p in window))
             counted = math.copysign(min(abs(rule.points), room), rule.points)
-            window.append((event.occurred_at, counted))
+            if counted != 0:  # a zero adds nothing to the sum: the window stays short
+                window.append((event.occurred_at, counted))
         if counted == 0:
             continue
         earned_positive = earned_positive or counted > 0
