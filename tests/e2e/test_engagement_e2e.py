@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +23,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from tests.faults.conftest import free_port
-from tests.faults.harness import Processes, RedisServer, wait_until
+from tests.e2e.conftest import AUTH, start_engine, write_funnel
+from tests.faults.harness import Processes, wait_until
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-API_KEY = "e2e-api-key"
-AUTH = {"Authorization": f"Bearer {API_KEY}"}
 SG_MESSAGE_ID = "W86EgYT6SQKk0lRflfLRsA"  # what our SendGrid answers in X-Message-Id
 SECOND_AFTER_S = 12  # the funnel's wait between the two emails
 
@@ -92,39 +84,12 @@ class SendGridKey:
 
 
 @pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    """Every process stopped at the end; their logs printed (pytest shows them on failure)."""
-    started = Processes(tmp_path / "logs")
-    yield started
-    started.stop_all()
-    print(started.report())
-
-
-@pytest.fixture
-def redis_url(processes: Processes) -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="nurture-redis-"))  # short: a socket path
-    server = RedisServer(folder, processes)
-    server.start()
-    yield server.url
-    processes.stop_all()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
 def sendgrid_api(httpserver: HTTPServer) -> HTTPServer:
     """Mail Send as SendGrid answers it: 202, empty body, the id in X-Message-Id."""
     httpserver.expect_request("/v3/mail/send", method="POST").respond_with_response(
         Response(status=202, headers={"X-Message-Id": SG_MESSAGE_ID})
     )
     return httpserver
-
-
-def funnel(folder: Path) -> Path:
-    shutil.copytree(REPO / "templates", folder / "templates")
-    (folder / "sequences").mkdir()
-    (folder / "nurture.yaml").write_text(PIPELINE)
-    (folder / "sequences" / "bounce-e2e.yaml").write_text(SEQUENCE)
-    return folder
 
 
 def sends(server: HTTPServer) -> list[dict[str, Any]]:
@@ -139,47 +104,18 @@ def test_hard_bounce_reported_by_webhook_stops_the_lead(
     tmp_path: Path,
 ) -> None:
     key = SendGridKey()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NURTURE_")} | {
-        "NURTURE_DATABASE_URL": postgres_url,
-        "NURTURE_REDIS_URL": redis_url,
-        "NURTURE_FUNNEL_DIR": str(funnel(tmp_path / "funnel")),
-        "NURTURE_VAR_DIR": str(tmp_path / "var"),
-        "NURTURE_PROVIDER": "sendgrid",
-        "NURTURE_SENDGRID_API_KEY": "SG.e2e-test-key",
-        "NURTURE_SENDGRID_BASE_URL": sendgrid_api.url_for("").rstrip("/"),
-        "NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY": key.public,
-        "NURTURE_SECRET_KEY": "s" * 32,
-        "NURTURE_API_KEYS": API_KEY,
-        "NURTURE_BASE_URL": f"http://127.0.0.1:{port}",
-        "NURTURE_LOG_LEVEL": "info",
-        "PYTHONPATH": str(REPO),
-        "PYTHONUNBUFFERED": "1",
-        "dramatiq_worker_timeout": "100",
-    }
-    (tmp_path / "var").mkdir()
-    nurture = [sys.executable, "-m", "nurture.cli"]
-    processes.start(
-        "api", [*nurture, "api", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path
-    )
-    processes.start(
-        "worker",
-        [sys.executable, "-m", "dramatiq", "workers", "--processes", "1", "--threads", "2"],
-        env,
-        tmp_path,
-    )
-    processes.start(
-        "scheduler", [*nurture, "scheduler", "--reconcile-every-seconds", "1"], env, tmp_path
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def api_up() -> bool:
-        try:
-            return httpx.get(f"{base}/health", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_until(api_up, timeout=30, what="the API to answer", processes=processes)
+    base = start_engine(
+        processes, tmp_path, postgres_url=postgres_url, redis_url=redis_url,
+        funnel=write_funnel(tmp_path / "funnel", PIPELINE, {"bounce-e2e": SEQUENCE}),
+        settings={
+            "NURTURE_PROVIDER": "sendgrid",
+            "NURTURE_SENDGRID_API_KEY": "SG.e2e-test-key",
+            "NURTURE_SENDGRID_BASE_URL": sendgrid_api.url_for("").rstrip("/"),
+            "NURTURE_SENDGRID_WEBHOOK_PUBLIC_KEY": key.public,
+            "NURTURE_LOG_LEVEL": "info",
+        },
+        scheduler_args=("--reconcile-every-seconds", "1"),
+    )  # fmt: skip
 
     # Given a new lead, enrolled at once: its first email goes out through SendGrid
     created = httpx.post(

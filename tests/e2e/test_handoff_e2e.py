@@ -11,12 +11,7 @@ from __future__ import annotations
 import base64
 import email
 import json
-import os
 import re
-import shutil
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +19,11 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.faults.conftest import free_port
-from tests.faults.harness import Processes, RedisServer, wait_until
+from tests.e2e.conftest import AUTH, start_engine, waiter, write_funnel
+from tests.faults.harness import Processes
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-API_KEY = "e2e-api-key"
-AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 PIPELINE = """\
 version: 1
@@ -86,33 +78,6 @@ steps:
 """
 
 
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    started = Processes(tmp_path / "logs")
-    yield started
-    started.stop_all()
-    print(started.report())
-
-
-@pytest.fixture
-def redis_url(processes: Processes) -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="nurture-redis-"))  # short: a socket path
-    server = RedisServer(folder, processes)
-    server.start()
-    yield server.url
-    processes.stop_all()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def funnel(folder: Path) -> Path:
-    shutil.copytree(REPO / "templates", folder / "templates")
-    (folder / "sequences").mkdir()
-    (folder / "nurture.yaml").write_text(PIPELINE)
-    (folder / "sequences" / "cold-e2e.yaml").write_text(COLD)
-    (folder / "sequences" / "recycled-e2e.yaml").write_text(RECYCLED)
-    return folder
-
-
 def mail(outbox: Path) -> list[tuple[str, str]]:
     """(to, subject) of every email in the outbox, sorted."""
     found = []
@@ -141,47 +106,14 @@ def test_the_full_loop_from_cold_to_customer(
     tmp_path: Path,
 ) -> None:  # fmt: skip
     httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
-    port = free_port()
-    var = tmp_path / "var"
-    var.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NURTURE_")} | {
-        "NURTURE_DATABASE_URL": postgres_url,
-        "NURTURE_REDIS_URL": redis_url,
-        "NURTURE_FUNNEL_DIR": str(funnel(tmp_path / "funnel")),
-        "NURTURE_VAR_DIR": str(var),
-        "NURTURE_PROVIDER": "outbox",
-        "NURTURE_SECRET_KEY": "s" * 32,
-        "NURTURE_API_KEYS": API_KEY,
-        "NURTURE_BASE_URL": f"http://127.0.0.1:{port}",
-        "NURTURE_SLACK_WEBHOOK_URL": httpserver.url_for("/slack"),
-        "PYTHONPATH": str(REPO),
-        "PYTHONUNBUFFERED": "1",
-        "dramatiq_worker_timeout": "100",
-    }
-    nurture = [sys.executable, "-m", "nurture.cli"]
-    processes.start(
-        "api", [*nurture, "api", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path
-    )
-    processes.start(
-        "worker",
-        [sys.executable, "-m", "dramatiq", "workers", "--processes", "1", "--threads", "2"],
-        env,
-        tmp_path,
-    )
-    processes.start("scheduler", [*nurture, "scheduler"], env, tmp_path)
-    base = f"http://127.0.0.1:{port}"
-
-    def api_up() -> bool:
-        try:
-            return httpx.get(f"{base}/health", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def wait(check: Any, what: str) -> None:
-        wait_until(check, timeout=30, what=what, processes=processes)
-
-    wait(api_up, "the API to answer")
-    outbox = var / "outbox"
+    sequences = {"cold-e2e": COLD, "recycled-e2e": RECYCLED}
+    base = start_engine(
+        processes, tmp_path, postgres_url=postgres_url, redis_url=redis_url,
+        funnel=write_funnel(tmp_path / "funnel", PIPELINE, sequences),
+        settings={"NURTURE_SLACK_WEBHOOK_URL": httpserver.url_for("/slack")},
+    )  # fmt: skip
+    wait = waiter(processes)
+    outbox = tmp_path / "var" / "outbox"
     lead_email = "ada@northwind.example"
 
     def post_events(*events: dict[str, Any]) -> None:

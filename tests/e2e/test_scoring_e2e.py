@@ -10,25 +10,17 @@ at once and nothing more is sent.
 from __future__ import annotations
 
 import email
-import os
-import shutil
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.faults.conftest import free_port
-from tests.faults.harness import Processes, RedisServer, wait_until
+from tests.e2e.conftest import AUTH, start_engine, write_funnel
+from tests.faults.harness import Processes, wait_until
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-API_KEY = "e2e-api-key"
-AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 PIPELINE = """\
 version: 1
@@ -78,33 +70,6 @@ steps:
 """
 
 
-@pytest.fixture
-def processes(tmp_path: Path) -> Iterator[Processes]:
-    started = Processes(tmp_path / "logs")
-    yield started
-    started.stop_all()
-    print(started.report())
-
-
-@pytest.fixture
-def redis_url(processes: Processes) -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="nurture-redis-"))  # short: a socket path
-    server = RedisServer(folder, processes)
-    server.start()
-    yield server.url
-    processes.stop_all()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def funnel(folder: Path) -> Path:
-    shutil.copytree(REPO / "templates", folder / "templates")
-    (folder / "sequences").mkdir()
-    (folder / "nurture.yaml").write_text(PIPELINE)
-    (folder / "sequences" / "cold-e2e.yaml").write_text(COLD)
-    (folder / "sequences" / "warm-e2e.yaml").write_text(WARM)
-    return folder
-
-
 def subjects(outbox: Path) -> list[str]:
     found = []
     for path in sorted(outbox.glob("**/*.eml")):
@@ -115,43 +80,11 @@ def subjects(outbox: Path) -> list[str]:
 def test_site_engagement_promotes_a_lead_and_switches_its_sequence(
     postgres_url: str, redis_url: str, processes: Processes, tmp_path: Path
 ) -> None:
-    port = free_port()
-    var = tmp_path / "var"
-    var.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NURTURE_")} | {
-        "NURTURE_DATABASE_URL": postgres_url,
-        "NURTURE_REDIS_URL": redis_url,
-        "NURTURE_FUNNEL_DIR": str(funnel(tmp_path / "funnel")),
-        "NURTURE_VAR_DIR": str(var),
-        "NURTURE_PROVIDER": "outbox",
-        "NURTURE_SECRET_KEY": "s" * 32,
-        "NURTURE_API_KEYS": API_KEY,
-        "NURTURE_BASE_URL": f"http://127.0.0.1:{port}",
-        "PYTHONPATH": str(REPO),
-        "PYTHONUNBUFFERED": "1",
-        "dramatiq_worker_timeout": "100",
-    }
-    nurture = [sys.executable, "-m", "nurture.cli"]
-    processes.start(
-        "api", [*nurture, "api", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path
+    folder = write_funnel(tmp_path / "funnel", PIPELINE, {"cold-e2e": COLD, "warm-e2e": WARM})
+    base = start_engine(
+        processes, tmp_path, postgres_url=postgres_url, redis_url=redis_url, funnel=folder
     )
-    processes.start(
-        "worker",
-        [sys.executable, "-m", "dramatiq", "workers", "--processes", "1", "--threads", "2"],
-        env,
-        tmp_path,
-    )
-    processes.start("scheduler", [*nurture, "scheduler"], env, tmp_path)
-    base = f"http://127.0.0.1:{port}"
-
-    def api_up() -> bool:
-        try:
-            return httpx.get(f"{base}/health", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_until(api_up, timeout=30, what="the API to answer", processes=processes)
-    outbox = var / "outbox"
+    outbox = tmp_path / "var" / "outbox"
 
     # Given a cold lead who has received the first cold email
     created = httpx.post(
