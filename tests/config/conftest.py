@@ -101,3 +101,19 @@ def funnel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FunnelDir:
     folder.write("templates/cold/welcome.html", TEMPLATE)
     monkeypatch.chdir(folder.path)
     return folder
+
+
+def at(problem: ConfigProblem) -> tuple[str, int, int]:
+    return problem.file, problem.line, problem.column
+
+
+@pytest.fixture
+def scoring(funnel):
+    """Write the model to scoring.yaml and return the funnel to validate."""
+    funnel.replace("nurture.yaml", "scoring: {}", "scoring: {file: scoring.yaml}")
+
+    def write(text: str):
+        funnel.write("scoring.yaml", text)
+        return funnel
+
+    return write

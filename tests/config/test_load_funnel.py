@@ -10,19 +10,16 @@ from pathlib import Path
 import pytest
 
 import nurture.config
-from nurture.config import ConfigProblem, funnel_version, load_funnel, validate_funnel
+from nurture.config import funnel_version, load_funnel, validate_funnel
 from nurture.core.funnel import Sender
 from nurture.core.handoff_model import HandoffModel
 from nurture.core.scoring_model import ScoringModel
 from nurture.core.sequence import Exit, Send, WaitFor
 from nurture.errors import ConfigInvalid
 from nurture.mail.check import TemplateFinding
+from tests.config.conftest import at
 
 SEQ = "sequences/cold-basic.yaml"
-
-
-def at(problem: ConfigProblem) -> tuple[str, int, int]:
-    return problem.file, problem.line, problem.column
 
 
 def test_public_names():

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from datetime import time
 
-from nurture.config import ConfigProblem, load_funnel
-
-
-def at(problem: ConfigProblem) -> tuple[str, int, int]:
-    return problem.file, problem.line, problem.column
+from nurture.config import load_funnel
+from tests.config.conftest import at
 
 
 class TestKeys:

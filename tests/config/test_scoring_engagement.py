@@ -4,9 +4,7 @@ conftest.py has the send step ``welcome`` and the wait step ``pause``)."""
 
 from __future__ import annotations
 
-import pytest
-
-from nurture.config import ConfigProblem
+from tests.config.conftest import at
 
 EVENT_HINT = (
     "an event: opened, clicked, replied, unsubscribed, bounced, complained (email), page_view, "
@@ -14,22 +12,6 @@ EVENT_HINT = (
     "(website and product), or custom:NAME for a custom event (NAME in lower-case letters, "
     "digits and _, e.g. custom:webinar_registered)"
 )
-
-
-def at(problem: ConfigProblem) -> tuple[str, int, int]:
-    return problem.file, problem.line, problem.column
-
-
-@pytest.fixture
-def scoring(funnel):
-    """Write the model to scoring.yaml and return the funnel to validate."""
-    funnel.replace("nurture.yaml", "scoring: {}", "scoring: {file: scoring.yaml}")
-
-    def write(text: str):
-        funnel.write("scoring.yaml", text)
-        return funnel
-
-    return write
 
 
 def rule(text: str) -> str:

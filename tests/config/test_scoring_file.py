@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from nurture.config import ConfigProblem, validate_funnel
-
-
-def at(problem: ConfigProblem) -> tuple[str, int, int]:
-    return problem.file, problem.line, problem.column
+from nurture.config import validate_funnel
+from tests.config.conftest import at
 
 
 def name_file(funnel, value: str) -> None:

@@ -6,25 +6,7 @@ numbers asserted are those of the text in each test.
 
 from __future__ import annotations
 
-import pytest
-
-from nurture.config import ConfigProblem
-
-
-def at(problem: ConfigProblem) -> tuple[str, int, int]:
-    return problem.file, problem.line, problem.column
-
-
-@pytest.fixture
-def scoring(funnel):
-    """Write the model to scoring.yaml and return the funnel to validate."""
-    funnel.replace("nurture.yaml", "scoring: {}", "scoring: {file: scoring.yaml}")
-
-    def write(text: str):
-        funnel.write("scoring.yaml", text)
-        return funnel
-
-    return write
+from tests.config.conftest import at
 
 
 class TestRules:

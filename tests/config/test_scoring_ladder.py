@@ -4,25 +4,8 @@ where ``scoring`` is on line 23 of conftest.py's PIPELINE)."""
 
 from __future__ import annotations
 
-import pytest
-
-from nurture.config import ConfigProblem, validate_funnel
-
-
-def at(problem: ConfigProblem) -> tuple[str, int, int]:
-    return problem.file, problem.line, problem.column
-
-
-@pytest.fixture
-def scoring(funnel):
-    """Write the model to scoring.yaml and return the funnel to validate."""
-    funnel.replace("nurture.yaml", "scoring: {}", "scoring: {file: scoring.yaml}")
-
-    def write(text: str):
-        funnel.write("scoring.yaml", text)
-        return funnel
-
-    return write
+from nurture.config import validate_funnel
+from tests.config.conftest import at
 
 
 class TestLadderStages:

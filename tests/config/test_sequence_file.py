@@ -3,12 +3,7 @@ and what spans files (duplicate sequence ids). Each test writes the whole file i
 
 from __future__ import annotations
 
-from nurture.config import ConfigProblem
-
-
-def at(problem: ConfigProblem) -> tuple[str, int, int]:
-    return problem.file, problem.line, problem.column
-
+from tests.config.conftest import at
 
 SEQ = "sequences/cold-basic.yaml"
 

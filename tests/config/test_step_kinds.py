@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-from nurture.config import ConfigProblem
+from tests.config.conftest import at
 
 SEQ = "sequences/cold-basic.yaml"
 PAUSE = "  - id: pause\n    wait: 2d\n"
-
-
-def at(problem: ConfigProblem) -> tuple[str, int, int]:
-    return problem.file, problem.line, problem.column
 
 
 def with_step(funnel, step: str) -> None:
