@@ -20,6 +20,18 @@ from tests.faults.harness import Processes, RedisServer, wait_until
 REPO = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-api-key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
+#: nurture.yaml lines of a funnel that may send at any hour (end-to-end tests run now).
+ALWAYS_OPEN = """\
+sender:
+  from: "Maya Chen <maya@lumen-analytics.example>"
+  postal_address: "548 Market St, San Francisco, CA 94104"
+send_window:
+  days: [mon, tue, wed, thu, fri, sat, sun]
+  hours: "00:00-24:00"
+frequency_cap:
+  max: 100
+  per: 1d
+"""
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from tests.e2e.conftest import AUTH, start_engine, write_funnel
+from tests.e2e.conftest import ALWAYS_OPEN, AUTH, start_engine, write_funnel
 from tests.faults.harness import Processes, wait_until
 
 pytestmark = pytest.mark.slow
@@ -31,20 +31,14 @@ pytestmark = pytest.mark.slow
 SG_MESSAGE_ID = "W86EgYT6SQKk0lRflfLRsA"  # what our SendGrid answers in X-Message-Id
 SECOND_AFTER_S = 12  # the funnel's wait between the two emails
 
-PIPELINE = """\
+PIPELINE = (
+    """\
 version: 1
 sequences:
   cold: bounce-e2e
-sender:
-  from: "Maya Chen <maya@lumen-analytics.example>"
-  postal_address: "548 Market St, San Francisco, CA 94104"
-send_window:
-  days: [mon, tue, wed, thu, fri, sat, sun]
-  hours: "00:00-24:00"
-frequency_cap:
-  max: 100
-  per: 1d
 """
+    + ALWAYS_OPEN
+)
 
 SEQUENCE = f"""\
 id: bounce-e2e

@@ -19,26 +19,21 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.e2e.conftest import AUTH, start_engine, waiter, write_funnel
+from tests.e2e.conftest import ALWAYS_OPEN, AUTH, start_engine, waiter, write_funnel
 from tests.faults.harness import Processes
 
 pytestmark = pytest.mark.slow
 
 
-PIPELINE = """\
+PIPELINE = (
+    """\
 version: 1
 sequences:
   cold: cold-e2e
   recycled: recycled-e2e
-sender:
-  from: "Maya Chen <maya@lumen-analytics.example>"
-  postal_address: "548 Market St, San Francisco, CA 94104"
-send_window:
-  days: [mon, tue, wed, thu, fri, sat, sun]
-  hours: "00:00-24:00"
-frequency_cap:
-  max: 100
-  per: 1d
+"""
+    + ALWAYS_OPEN
+    + """\
 scoring:
   engagement:
     rules:
@@ -56,6 +51,7 @@ handoff:
     - {stage: sql, team: ae}
   channels: [slack, email]
 """
+)
 
 COLD = """\
 id: cold-e2e

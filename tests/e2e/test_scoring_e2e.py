@@ -16,26 +16,21 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import AUTH, start_engine, write_funnel
+from tests.e2e.conftest import ALWAYS_OPEN, AUTH, start_engine, write_funnel
 from tests.faults.harness import Processes, wait_until
 
 pytestmark = pytest.mark.slow
 
 
-PIPELINE = """\
+PIPELINE = (
+    """\
 version: 1
 sequences:
   cold: cold-e2e
   warm: warm-e2e
-sender:
-  from: "Maya Chen <maya@lumen-analytics.example>"
-  postal_address: "548 Market St, San Francisco, CA 94104"
-send_window:
-  days: [mon, tue, wed, thu, fri, sat, sun]
-  hours: "00:00-24:00"
-frequency_cap:
-  max: 100
-  per: 1d
+"""
+    + ALWAYS_OPEN
+    + """\
 scoring:
   engagement:
     half_life: 30d
@@ -46,6 +41,7 @@ scoring:
   ladder:
     warm: engagement >= 20
 """
+)
 
 COLD = """\
 id: cold-e2e
