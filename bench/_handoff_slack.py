@@ -55,6 +55,7 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> None:
     port, stamps = int(sys.argv[1]), Path(sys.argv[2])
     Handler.stamps = Stamps(stamps)
+    ThreadingHTTPServer.request_queue_size = 128  # a burst of connections is never refused
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     print("listening", flush=True)

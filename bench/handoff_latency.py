@@ -66,6 +66,7 @@ from _handoff_load import (
     post_one_demo,
     post_paced,
 )
+from _handoff_locks import LockSampler
 from _handoff_stack import Stack, layout_line
 from _harness import Servers, environment_line, figure, load, note, processes, servers
 from _send_measure import cpu_snapshot, cpu_used
@@ -147,9 +148,10 @@ def run_phase(
     note(f"{phase.label}: {count} requests of {BATCH} events for {seconds:.0f} s, "
          f"{phase.share:.0%} demo requests ... [{context()}]")  # fmt: skip
     before, started = cpu_snapshot(srv, stack.running), time.time()
-    posted = post_paced(stack.base, batches, BATCH / phase.rate, CLIENTS)
-    note(f"  posted; waiting for the Slack messages ... [{context()}]")
-    got = stack.wait_arrivals(set(posted.sent_at), STALL_S, DRAIN_CAP_S)
+    with LockSampler(stack.db.conninfo) as sessions:
+        posted = post_paced(stack.base, batches, BATCH / phase.rate, CLIENTS)
+        note(f"  posted; waiting for the Slack messages ... [{context()}]")
+        got = stack.wait_arrivals(set(posted.sent_at), STALL_S, DRAIN_CAP_S)
     elapsed = time.time() - started
     cpu = cpu_used(before, cpu_snapshot(srv, stack.running))
     note(f"  {len(got)} came in {elapsed:.0f} s [{context()}]")
@@ -162,12 +164,15 @@ def run_phase(
     if posted.failures:
         figure(f"failed requests ({phase.label}): {len(posted.failures)}: {posted.failures[0]}")
     parts = ", ".join(f"{role} {used:.0f}" for role, used in sorted(cpu.items()) if used >= 0.5)
+    figure(f"database sessions, mean ({phase.label}): {sessions.line()}")
     figure(f"cpu seconds ({phase.label}, {elapsed:.0f} s posting and delivering): {parts}")
     report(phase.label, stack, posted.sent_at, got)
 
 
 def run_idle(stack: Stack, emails: list[str]) -> None:
-    note(f"idle: {len(emails)} lone demo requests ... [{context()}]")
+    """The first of ``emails`` warms the workers up (its figure printed apart: the first
+    notification a worker sends builds its notifiers); the rest are the idle figures."""
+    note(f"idle: {len(emails) - 1} lone demo requests after a first one ... [{context()}]")
     rng = random.Random(3)
     sent: dict[str, float] = {}
     for email in emails:
@@ -175,6 +180,8 @@ def run_idle(stack: Stack, emails: list[str]) -> None:
         sent[email] = post_one_demo(stack.base, email)
         stack.wait(lambda e=email: e in arrivals(stack.stamps), f"Slack for {email}", 30)  # type: ignore[misc]
     got = arrivals(stack.stamps)
+    first = emails[0]
+    figure(f"first handoff after the workers started: {ms(got[first] - sent.pop(first))}")
     report("idle", stack, sent, {e: got[e] for e in sent})
 
 
@@ -184,7 +191,7 @@ def run(srv: Servers) -> None:
     for phase in PHASES:
         demos.append([demo_email(n) for n in range(first, first + phase.demos)])
         first += phase.demos
-    idle = [demo_email(n) for n in range(first, first + IDLE_RUNS)]
+    idle = [demo_email(n) for n in range(first, first + IDLE_RUNS + 1)]
     ordinary = [lead_email(n) for n in range(ORDINARY_LEADS)]
     with srv.fresh_database() as db, processes(srv) as running:
         stack = Stack(srv, db, running, LAYOUT)
