@@ -11,7 +11,7 @@ Seeded, so every run scores the same history (relative to its own start time):
 - Three sent emails per lead from the cold sequence (welcome, metrics-guide, soft-ask), so
   email events have a message, and ``clicked`` on ``soft-ask`` scores its own rule.
 - EVENTS events: one per lead, the rest spread by a heavy-tailed activity weight (most leads
-  do little, a few a lot), each lead's events within a burst of up to ten days in the last
+  do little, a few a lot: up to about 50 events), each lead's events within a burst of up to ten days in the last
   45. Mix in ``EVENT_MIX``: opens (a tenth machine-flagged: they never score), clicks, page
   views (``/pricing``, a few ``/careers``), downloads, webinars, trials, a few demo requests
   and contact-sales forms, some unsubscribes.
@@ -50,6 +50,9 @@ EVENT_MIX = (
     ("unsubscribed", 0.003),
 )
 MACHINE_OPENS = 0.10
+#: Activity weights are Pareto (alpha 1.2) cut at this: the busiest leads get about 50
+#: events; uncut, a handful would get over a thousand (a bot, not a person).
+MAX_WEIGHT = 50.0
 PAGES = (
     ("/", 0.25),
     ("/features", 0.20),
@@ -179,7 +182,7 @@ def _events(
     messages: dict[int, list[int]],
     now: datetime,
 ) -> tuple[int, int, dict[str, int]]:
-    weights = [rng.paretovariate(1.2) for _ in lead_ids]
+    weights = [min(rng.paretovariate(1.2), MAX_WEIGHT) for _ in lead_ids]
     owners = lead_ids + rng.choices(lead_ids, weights, k=EVENTS - len(lead_ids))
     bursts = {lead: now - timedelta(days=rng.uniform(10, 45)) for lead in lead_ids}
     kinds, kind_weights = zip(*EVENT_MIX, strict=True)

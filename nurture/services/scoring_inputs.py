@@ -28,13 +28,14 @@ DELIVERY_TYPES = ("delivered", "deferred", "dropped", "bounced")
 @dataclass
 class ScoringInputs:
     leads: list[Lead]  # id order
-    accounts: dict[int, Account] = field(default_factory=dict)
+    accounts: dict[int, dict[str, object]] = field(default_factory=dict)  # attributes by id
     events: dict[int, list[ScoredEvent]] = field(default_factory=dict)
     activity: dict[int, list[AccountActivity]] = field(default_factory=dict)  # by account id
 
     def account_attributes(self, lead: Lead) -> dict[str, object]:
-        account = self.accounts.get(lead.account_id) if lead.account_id is not None else None
-        return dict(account.attributes or {}) if account is not None else {}
+        if lead.account_id is None:
+            return {}
+        return dict(self.accounts.get(lead.account_id, {}))
 
     def account_activity(self, lead: Lead) -> list[AccountActivity]:
         return self.activity.get(lead.account_id, []) if lead.account_id is not None else []
@@ -60,9 +61,11 @@ def load_inputs(
     account_ids = sorted({lead.account_id for lead in leads if lead.account_id is not None})
     if account_ids:
         inputs.accounts = {
-            account.id: account
-            for account in session.scalars(
-                select(Account).where(one_of(session, Account.id, account_ids, BigInteger()))
+            account_id: attributes or {}
+            for account_id, attributes in session.execute(
+                select(Account.id, Account.attributes).where(
+                    one_of(session, Account.id, account_ids, BigInteger())
+                )
             )
         }
     events = _events(session, [lead.id for lead in leads], model)
@@ -81,7 +84,7 @@ def _events(
 ) -> dict[int, list[ScoredEvent]]:
     data_types = sorted(_types_filtered_by_data(model))
     data = case((Event.type.in_(data_types), Event.data), else_=null()) if data_types else null()
-    rows = session.execute(
+    rows = session.connection().execute(  # plain rows: no ORM result machinery per row
         select(
             Event.lead_id,
             Event.id,
