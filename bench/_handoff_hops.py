@@ -25,6 +25,7 @@ class Probe:
     start: float
     end: float
     args: list[object]
+    ok: bool  # False: the actor raised (Dramatiq retries it later, e.g. a deadlock victim)
 
 
 def arrivals(stamps: Path, path: str = "/slack") -> dict[str, float]:
@@ -45,8 +46,7 @@ def read_probes(folder: Path) -> list[Probe]:
     found = []
     for path in sorted(folder.glob("probe-*.jsonl")):
         for line in path.read_text().splitlines():
-            actor, enqueued, start, end, args, _ok = json.loads(line)
-            found.append(Probe(actor, enqueued, start, end, args))
+            found.append(Probe(*json.loads(line)))
     return found
 
 
@@ -111,4 +111,5 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
+    """Milliseconds; a missing one (infinite) as "missing"."""
+    return "missing" if seconds == float("inf") else f"{seconds * 1000:.0f} ms"

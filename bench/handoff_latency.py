@@ -43,6 +43,7 @@ import re
 import signal
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -77,7 +78,7 @@ ORDINARY_LEADS = 10_000
 IDLE_RUNS = int(os.environ.get("BENCH_HANDOFF_IDLE_RUNS", "20"))
 IDLE_PAUSE_S = (1.5, 3.0)
 STALL_S = 30.0  # no new Slack message for this long: the rest are missing
-DRAIN_CAP_S = 120.0  # after the last post, wait at most this long for Slack messages
+DRAIN_CAP_S = 60.0  # after the last post, wait at most this long for Slack messages
 TARGET_P99_S = 1.0
 BENCH = re.compile(r"python\S* (?:\S+/)?bench/([a-z_]+\.py)")  # another bench running
 LAYOUT = os.environ.get("BENCH_HANDOFF_LAYOUT", "split")
@@ -102,7 +103,8 @@ class Phase:
 # The issue's load: 1,000 events/s, a tenth of them demo requests (100 SQL handoffs a
 # second). First the same mix at a tenth of the rate, which two shared cores can carry:
 # what the path costs when the queues keep up, next to what a backlog does to it.
-PHASES = (Phase(100, 0.10, 30), Phase(1_000, 0.10, 20))
+SHARE = float(os.environ.get("BENCH_HANDOFF_SHARE", "0.10"))  # another mix when tuning
+PHASES = (Phase(100, SHARE, 30), Phase(1_000, SHARE, 20))
 
 
 def context() -> str:
@@ -122,14 +124,16 @@ def context() -> str:
 
 
 def report(label: str, stack: Stack, sent: dict[str, float], got: dict[str, float]) -> None:
-    latencies = [got[e] - sent[e] for e in sent if e in got]
-    missing = f", {len(sent) - len(latencies)} missing" if len(latencies) < len(sent) else ""
-    figure(f"handoffs measured ({label}): {len(latencies)} of {len(sent)}{missing}")
+    """Percentiles over every demo request sent: one whose Slack message never came counts
+    as slower than all (a p99 that falls on one prints "missing")."""
+    latencies = [got[e] - sent[e] if e in got else float("inf") for e in sent]
+    missing = sum(1 for e in sent if e not in got)
+    gone = f", {missing} missing" if missing else ""
+    figure(f"handoffs measured ({label}): {len(sent) - missing} of {len(sent)}{gone}")
     if not latencies:
         return
-    for name, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
+    for name, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99), ("max", 1.0)):
         figure(f"handoff {name} ({label}): {ms(percentile(latencies, share))}")
-    figure(f"handoff max ({label}): {ms(max(latencies))}")
     ids = {e: i for e, i in stack.lead_ids.items() if e in sent}
     probes = read_probes(stack.probe_dir)
     hops = split(sent, got, ids, probes, slack_notifications(stack.db.conninfo))
@@ -137,6 +141,10 @@ def report(label: str, stack: Stack, sent: dict[str, float], got: dict[str, floa
         if values := hops[name]:
             p50, p99 = ms(percentile(values, 0.5)), ms(percentile(values, 0.99))
             figure(f"  hop {name} ({label}): p50 {p50}, p99 {p99}")
+    failed = Counter(p.actor for p in probes if not p.ok)
+    if failed:
+        parts = ", ".join(f"{actor} {count}" for actor, count in sorted(failed.items()))
+        note(f"  jobs that raised so far (retried by Dramatiq): {parts}")
 
 
 def run_phase(
