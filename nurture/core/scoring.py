@@ -21,6 +21,7 @@ events (``scoring_projection``), for ``ladder.review_at``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from nurture.core.conditions import LeadFacts, evaluate
@@ -40,6 +41,7 @@ __all__ = [
     "ScoreCard",
     "fit_facts",
     "project",
+    "refit",
     "score",
 ]
 
@@ -162,6 +164,24 @@ def project(
         tuple(account_activity),
         lead_id,
     )
+
+
+def refit(
+    projection: Projection,
+    profile: LeadProfile,
+    account_attributes: Mapping[str, object] | None = None,
+) -> Projection:
+    """``projection`` as ``project`` gives it for ``profile`` with the same events and
+    clock: the profile only feeds fit (a lead that changed stage need not be rescored)."""
+    model = projection.model
+    fit_points, fit = _fit(profile, account_attributes or {}, model)
+    card = replace(
+        projection.card,
+        fit_points=fit_points,
+        fit_grade=grade(fit_points, model),
+        fit=tuple(sorted(fit, key=by_size)),
+    )
+    return replace(projection, card=card)
 
 
 def grade(fit_points: int, model: ScoringModel) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from nurture.core.funnel import Funnel
 from nurture.core.ladder import StageDecision, decide, review_at
 from nurture.core.lead import LeadProfile
-from nurture.core.scoring import Projection, ScoreCard, project
+from nurture.core.scoring import Projection, ScoreCard, project, refit
 from nurture.services.engagement_match import one_of
 from nurture.services.scoring_inputs import ScoringInputs, load_inputs
 from nurture.services.situation import profile_of
@@ -63,7 +63,8 @@ def rescore_leads(
     cached: list[dict[str, Any]] = []
     for lead in inputs.leads:
         profile = profile_of(lead)
-        projection = projection_for(inputs, lead, profile, funnel, now)
+        attributes = inputs.account_attributes(lead)
+        projection = projection_for(inputs, lead, profile, attributes, funnel, now)
         card = projection.card
         decision = decide(lead.stage, card, model, funnel.ladder, since=lead.stage_entered_at)
         stage, since = lead.stage, lead.stage_entered_at
@@ -71,7 +72,8 @@ def rescore_leads(
             reason = stage_reason(decision, card)
             moves.append(Move(lead, decision.to_stage, reason, decision.event_id))
             stage, since = decision.to_stage, now
-            profile = replace(profile, stage=stage)  # as review_at sees the moved lead
+            profile = replace(profile, stage=stage)  # the moved lead, as review_at sees it
+            projection = refit(projection, profile, attributes)
         review = review_at(
             stage,
             profile,
@@ -80,10 +82,10 @@ def rescore_leads(
             now,
             ladder=funnel.ladder,
             since=since,
-            account_attributes=inputs.account_attributes(lead),
+            account_attributes=attributes,
             account_activity=inputs.account_activity(lead),
             lead_id=lead.id,
-            projection=projection if decision is None else None,
+            projection=projection,  # of these inputs: review_at need not score them again
         )
         cached.append(_cache(lead, card, review, funnel.version, now))
         outcome.scored += 1
@@ -94,18 +96,24 @@ def rescore_leads(
 
 
 def card_for(inputs: ScoringInputs, lead: Lead, funnel: Funnel, now: datetime) -> ScoreCard:
-    return projection_for(inputs, lead, profile_of(lead), funnel, now).card
+    attributes = inputs.account_attributes(lead)
+    return projection_for(inputs, lead, profile_of(lead), attributes, funnel, now).card
 
 
 def projection_for(
-    inputs: ScoringInputs, lead: Lead, profile: LeadProfile, funnel: Funnel, now: datetime
+    inputs: ScoringInputs,
+    lead: Lead,
+    profile: LeadProfile,
+    account_attributes: dict[str, object],
+    funnel: Funnel,
+    now: datetime,
 ) -> Projection:
     return project(
         profile,
         inputs.events.get(lead.id, []),
         funnel.scoring,
         now,
-        account_attributes=inputs.account_attributes(lead),
+        account_attributes=account_attributes,
         account_activity=inputs.account_activity(lead),
         lead_id=lead.id,
     )
