@@ -15,12 +15,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, ColumnElement, select
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
 from nurture.core.stepping import EventSeen, Situation
+from nurture.services.engagement_match import one_of
 from nurture.services.situation import COUNTED_STATUSES, profile_of, zone_of
 from nurture.store.models import Account, Enrollment, Event, Lead, Message
 
@@ -76,7 +78,7 @@ def load_chunk(
 ) -> Chunk:
     """Lock the enrollments and their leads and read the rest; ids not found are skipped."""
     ids = sorted(set(enrollment_ids))
-    lead_ids = select(Enrollment.lead_id).where(Enrollment.id.in_(ids))
+    lead_ids = select(Enrollment.lead_id).where(_one_of(session, Enrollment.id, ids))
     leads = {
         lead.id: lead
         for lead in session.scalars(
@@ -90,7 +92,7 @@ def load_chunk(
     enrollments = list(
         session.scalars(
             select(Enrollment)
-            .where(Enrollment.id.in_(ids))
+            .where(_one_of(session, Enrollment.id, ids))
             .order_by(Enrollment.id)
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
@@ -111,13 +113,20 @@ def load_chunk(
     return chunk
 
 
+def _one_of(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """``column IN ids``, as one array parameter on PostgreSQL (``engagement_match.one_of``):
+    SQLAlchemy renders an IN list of 50 anew for every statement, which cost more than
+    running these queries (an empty events query took 2 ms of Python per chunk)."""
+    return one_of(session, column, ids, BigInteger())
+
+
 def _events(session: Session, lead_ids: list[int], since: datetime) -> dict[int, list[EventRow]]:
     found: dict[int, list[EventRow]] = defaultdict(list)
     rows = session.execute(
         select(Event.lead_id, Event.type, Event.occurred_at, Message.step_id, Message.enrollment_id)
         .outerjoin(Message, Event.message_id == Message.id)
         .where(
-            Event.lead_id.in_(lead_ids),
+            _one_of(session, Event.lead_id, lead_ids),
             Event.machine.is_(False),
             Event.occurred_at >= since,
         )
@@ -142,7 +151,7 @@ def _messages(
             Message.step_id,
             Message.created_at,
             Message.status,
-        ).where(Message.lead_id.in_(lead_ids))
+        ).where(_one_of(session, Message.lead_id, lead_ids))
     )
     for lead_id, enrollment_id, step_id, created_at, status in rows:
         visits[(enrollment_id, step_id)] += 1
