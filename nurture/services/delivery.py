@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import BigInteger, literal, select, update
 from sqlalchemy.orm import Session
 
 from nurture.errors import ProviderRejected, ProviderUnavailable
 from nurture.mail.message import OutgoingEmail
 from nurture.mail.providers import DeliveryUnknown, Provider
+from nurture.services.engagement_match import one_of
 from nurture.services.uow import Database, Jobs
 from nurture.store.bulk import fetch_binary, update_rows
 from nurture.store.models import Lead, Message
@@ -151,7 +152,7 @@ def claim(session: Session, message_ids: Sequence[int], now: datetime) -> list[O
     session.execute(
         update(Message)
         .where(
-            Message.id.in_(message_ids),
+            one_of(session, Message.id, list(message_ids), BigInteger()),
             Message.status == "queued",
             Message.lead_id.in_(suppressed),
         )
