@@ -4,6 +4,7 @@ lines, and each handoff's latency split into its hops."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def split(
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile (``share`` in 0..1)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
 def ms(seconds: float) -> str:

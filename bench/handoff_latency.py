@@ -218,6 +218,11 @@ def run(srv: Servers) -> None:
                     note(f"  still {left} messages queued: {phase.label} starts behind them")
             run_phase(srv, stack, phase, demos[number], ordinary)
         figure(f"target: handoff p99 < {TARGET_P99_S * 1000:.0f} ms")
+        for name in running.children:
+            if name.startswith("workers"):
+                text = (running.logdir / f"{name}.log").read_text(errors="replace")
+                deadlocks, tracebacks = text.count("deadlock detected"), text.count("Traceback")
+                note(f"  {name} log: {deadlocks} deadlocks, {tracebacks} tracebacks")
 
 
 def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
