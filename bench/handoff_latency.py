@@ -29,10 +29,13 @@ Prints, per phase, p50 / p95 / p99 / max from event POST to Slack receipt and ea
 p50 and p99 (from the probe: API, engagement queue, engagement job, notification queue,
 delivery); context: cpu count, versions, worker layout, events posted, achieved post rate,
 CPU by process kind, handoffs measured and missing, and the machine load at each step.
-Run from the repo root (``BENCH_HANDOFF_LAYOUT=shared`` runs the workers as the other
-benches do, every queue in both processes):
+Run from the repo root:
 
     .venv/bin/python bench/handoff_latency.py
+
+When tuning: ``BENCH_HANDOFF_LAYOUT=shared`` runs the workers as the other benches do (every
+queue in both processes), ``BENCH_HANDOFF_SECONDS=0.5`` halves the phases,
+``BENCH_HANDOFF_SHARE=0.01`` changes the mix, ``BENCH_HANDOFF_IDLE_RUNS=5`` the idle count.
 """
 
 from __future__ import annotations
@@ -172,6 +175,7 @@ def run_phase(
     if posted.failures:
         figure(f"failed requests ({phase.label}): {len(posted.failures)}: {posted.failures[0]}")
     parts = ", ".join(f"{role} {used:.0f}" for role, used in sorted(cpu.items()) if used >= 0.5)
+    figure(f"machine ({phase.label}): {context()}")
     figure(f"database sessions, mean ({phase.label}): {sessions.line()}")
     figure(f"cpu seconds ({phase.label}, {elapsed:.0f} s posting and delivering): {parts}")
     report(phase.label, stack, posted.sent_at, got)
@@ -187,6 +191,7 @@ def run_idle(stack: Stack, emails: list[str]) -> None:
         time.sleep(rng.uniform(*IDLE_PAUSE_S))
         sent[email] = post_one_demo(stack.base, email)
         stack.wait(lambda e=email: e in arrivals(stack.stamps), f"Slack for {email}", 30)  # type: ignore[misc]
+    figure(f"machine (idle): {context()}")
     got = arrivals(stack.stamps)
     first = emails[0]
     figure(f"first handoff after the workers started: {ms(got[first] - sent.pop(first))}")
