@@ -90,6 +90,14 @@ class Stack:
         except httpx.HTTPError:
             return False
 
+    def deadlocks(self) -> int:
+        """Deadlocks the workers logged so far (each one a job retried after a backoff)."""
+        return sum(
+            (self.running.logdir / f"{name}.log").read_text(errors="replace").count("deadlock")
+            for name in self.running.children
+            if name.startswith("workers")
+        )
+
     def queued(self) -> int:
         """Messages enqueued and not yet acknowledged, over every queue."""
         redis = self.srv.redis

@@ -72,7 +72,7 @@ from _handoff_load import (
 )
 from _handoff_locks import LockSampler
 from _handoff_stack import Stack, layout_line
-from _harness import Servers, environment_line, figure, load, note, processes, servers
+from _harness import Processes, Servers, environment_line, figure, load, note, processes, servers
 from _send_measure import cpu_snapshot, cpu_used
 
 BATCH = 50  # events per request
@@ -159,6 +159,7 @@ def run_phase(
     note(f"{phase.label}: {count} requests of {BATCH} events for {seconds:.0f} s, "
          f"{phase.share:.0%} demo requests ... [{context()}]")  # fmt: skip
     before, started = cpu_snapshot(srv, stack.running), time.time()
+    deadlocked = stack.deadlocks()
     with LockSampler(stack.db.conninfo) as sessions:
         posted = post_paced(stack.base, batches, BATCH / phase.rate, CLIENTS)
         note(f"  posted; waiting for the Slack messages ... [{context()}]")
@@ -177,6 +178,7 @@ def run_phase(
     parts = ", ".join(f"{role} {used:.0f}" for role, used in sorted(cpu.items()) if used >= 0.5)
     figure(f"machine ({phase.label}): {context()}")
     figure(f"database sessions, mean ({phase.label}): {sessions.line()}")
+    figure(f"deadlocks ({phase.label}): {stack.deadlocks() - deadlocked} (each job retried later)")
     figure(f"cpu seconds ({phase.label}, {elapsed:.0f} s posting and delivering): {parts}")
     report(phase.label, stack, posted.sent_at, got)
 
@@ -223,11 +225,22 @@ def run(srv: Servers) -> None:
                     note(f"  still {left} messages queued: {phase.label} starts behind them")
             run_phase(srv, stack, phase, demos[number], ordinary)
         figure(f"target: handoff p99 < {TARGET_P99_S * 1000:.0f} ms")
-        for name in running.children:
-            if name.startswith("workers"):
-                text = (running.logdir / f"{name}.log").read_text(errors="replace")
-                deadlocks, tracebacks = text.count("deadlock detected"), text.count("Traceback")
-                note(f"  {name} log: {deadlocks} deadlocks, {tracebacks} tracebacks")
+        deadlocks(running)
+
+
+def deadlocks(running: Processes) -> None:
+    """Deadlocks in the worker logs (each a job retried after Dramatiq's backoff), with what
+    PostgreSQL said about the first."""
+    for name in running.children:
+        if not name.startswith("workers"):
+            continue
+        text = (running.logdir / f"{name}.log").read_text(errors="replace")
+        count = text.count("deadlock detected")
+        note(f"  {name} log: {count} deadlocks, {text.count('Traceback')} tracebacks")
+        if count:
+            at = text.index("deadlock detected")
+            lines = text[at:].splitlines()[:8]
+            note("    first: " + "\n    ".join(line[:300] for line in lines))
 
 
 def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
