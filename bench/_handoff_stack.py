@@ -93,7 +93,9 @@ class Stack:
     def deadlocks(self) -> int:
         """Deadlocks the workers logged so far (each one a job retried after a backoff)."""
         return sum(
-            (self.running.logdir / f"{name}.log").read_text(errors="replace").count("deadlock")
+            (self.running.logdir / f"{name}.log")
+            .read_text(errors="replace")
+            .count("deadlock detected")
             for name in self.running.children
             if name.startswith("workers")
         )
