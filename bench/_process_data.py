@@ -11,10 +11,10 @@ Seeded, so every run scores the same history (relative to its own start time):
 - Three sent emails per lead from the cold sequence (welcome, metrics-guide, soft-ask), so
   email events have a message, and ``clicked`` on ``soft-ask`` scores its own rule.
 - EVENTS events: one per lead, the rest spread by a heavy-tailed activity weight (most leads
-  do little, a few a lot: up to about 50 events), each lead's events within a burst of up to ten days in the last
-  45. Mix in ``EVENT_MIX``: opens (a tenth machine-flagged: they never score), clicks, page
-  views (``/pricing``, a few ``/careers``), downloads, webinars, trials, a few demo requests
-  and contact-sales forms, some unsubscribes.
+  do little, a few a lot: up to about 50 events), each lead's events within a burst of up to
+  ten days in the last 45. Mix in ``EVENT_MIX``: opens (a tenth machine-flagged: they never
+  score), clicks, page views (``/pricing``, a few ``/careers``), downloads, webinars, trials,
+  a few demo requests and contact-sales forms, some unsubscribes.
 """
 
 from __future__ import annotations

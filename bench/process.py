@@ -70,6 +70,9 @@ from nurture.services.engagement import JOB_CHUNK
 TARGET = 5_000  # events/s
 QUEUE = "engagement"  # process_engagement's queue (workers/actors.py)
 DELAYED = f"{QUEUE}.DQ"  # where Dramatiq keeps retries until due
+# What bench/_process_count.py counts in the workers (not imported: it sets up a broker).
+COUNT_JOBS = "bench:process:jobs"
+COUNT_LEADS = "bench:process:leads"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class Run:
     changes: dict[str, int]  # stage changes by stage reached
     enrolled: dict[str, int]  # live enrollments by sequence, afterwards
     failures: int  # tracebacks in the workers' log (a retried job, a deadlock...)
+    jobs: int  # process_engagement jobs run (the bench's and those they enqueued)
+    rescored: int  # leads those jobs rescored, all told
 
     @property
     def rate(self) -> float:
@@ -96,7 +101,7 @@ def send_all(broker: RedisBroker, queue: str, actor: str, args: list[tuple[objec
         )
 
 
-def process(srv: Servers, chunk: int) -> Run:
+def process(srv: Servers, chunk: int, worker_args: tuple[str, ...]) -> Run:
     srv.redis.flushall()
     version = load_funnel(REPO).version
     with srv.fresh_database() as db:
@@ -123,14 +128,16 @@ def process(srv: Servers, chunk: int) -> Run:
 
             booting = time.perf_counter()
             running.start(
-                "workers", [sys.executable, "-m", "dramatiq", "workers", *WORKER_ARGS], env
+                "workers",
+                [sys.executable, "-m", "dramatiq", "workers", "bench._process_count", *worker_args],
+                env,
             )
             wait_ready(running, {"workers": WORKERS_READY})
             note(f"  workers ready after {time.perf_counter() - booting:.1f} s [{load()}]")
             before = cpu_snapshot(srv, running)
             started = time.perf_counter()
-            jobs = [(lead_ids[i : i + chunk],) for i in range(0, len(lead_ids), chunk)]
-            send_all(broker, QUEUE, "process_engagement", jobs)  # type: ignore[arg-type]
+            batches = [(lead_ids[i : i + chunk],) for i in range(0, len(lead_ids), chunk)]
+            send_all(broker, QUEUE, "process_engagement", batches)  # type: ignore[arg-type]
             seconds, first = wait_for(progress, len(lead_ids), running, "process", started)
             cpu = cpu_used(before, cpu_snapshot(srv, running))
             changes = dict(conn.execute("SELECT to_stage, count(*) FROM stage_changes GROUP BY 1"))
@@ -142,11 +149,13 @@ def process(srv: Servers, chunk: int) -> Run:
             )
             running.stop()
             failures = running.log("workers").count("Traceback")
+            jobs = int(srv.redis.get(COUNT_JOBS) or 0)
+            rescored = int(srv.redis.get(COUNT_LEADS) or 0)
         broker.close()
-    return Run(history, seconds, first, cpu, changes, enrolled, failures)
+    return Run(history, seconds, first, cpu, changes, enrolled, failures, jobs, rescored)
 
 
-def noop_baseline(srv: Servers, total: int) -> float:
+def noop_baseline(srv: Servers, total: int, worker_args: tuple[str, ...]) -> float:
     """Messages/s of no-op actors on workers started like the processing ones, from when
     they are ready until the queue is drained (all acknowledged)."""
     srv.redis.flushall()
@@ -158,7 +167,7 @@ def noop_baseline(srv: Servers, total: int) -> float:
             env = child_env(srv, db, REPO, NURTURE_PROVIDER="memory")
             running.start(
                 "noop-workers",
-                [sys.executable, "-m", "dramatiq", "workers", "bench._noop_actor", *WORKER_ARGS],
+                [sys.executable, "-m", "dramatiq", "workers", "bench._noop_actor", *worker_args],
                 env,
             )
             wait_ready(running, {"noop-workers": WORKERS_READY})
@@ -175,7 +184,7 @@ def noop_baseline(srv: Servers, total: int) -> float:
         broker.close()
 
 
-def report(run: Run, chunk: int) -> None:
+def report(run: Run, chunk: int, threads: str) -> None:
     cores = os.cpu_count() or 1
     per_k = {role: used / run.history.events * 1000 * 1000 for role, used in run.cpu.items()}
     parts = ", ".join(f"{role} {ms:.0f}" for role, ms in sorted(per_k.items()))
@@ -184,11 +193,17 @@ def report(run: Run, chunk: int) -> None:
         f"CPU ms per 1k events: {parts} "
         f"(the {cores} cores were {sum(run.cpu.values()) / run.seconds / cores:.0%} ours)"
     )
+    note(
+        f"  {run.jobs} jobs ran, rescoring {run.rescored} leads "
+        f"({run.rescored / run.history.leads:.2f} per lead: a job also enqueues colleagues "
+        "whose account signal changed)"
+    )
     if run.failures:
         note(f"  the workers logged {run.failures} tracebacks (retried jobs)")
     figure(
         f"process: {run.rate:.0f} events/s ({short(run.history.events)} events of "
-        f"{short(run.history.leads)} leads, jobs of {chunk} leads, {run.seconds:.1f} s)"
+        f"{short(run.history.leads)} leads, jobs of {chunk} leads, {threads} threads per "
+        f"process, {run.seconds:.1f} s)"
     )
     stages = ", ".join(f"{stage} {n}" for stage, n in sorted(run.changes.items()))
     figure(f"stage changes: {sum(run.changes.values())} ({stages})")
@@ -207,7 +222,11 @@ def main() -> None:
     parser.add_argument(
         "--chunk", type=int, default=JOB_CHUNK, help="leads per job (default: the engine's)"
     )
+    parser.add_argument(
+        "--threads", default=WORKER_ARGS[3], help="threads per worker process (default: 8)"
+    )
     args = parser.parse_args()
+    worker_args = (*WORKER_ARGS[:3], str(args.threads))
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     bench_started = time.perf_counter()
@@ -216,13 +235,13 @@ def main() -> None:
         rates = []
         for _ in range(args.runs):
             note(f"process ({short(EVENTS)} events, {short(LEADS)} leads) ... [{load()}]")
-            run = process(srv, args.chunk)
-            report(run, args.chunk)
+            run = process(srv, args.chunk, worker_args)
+            report(run, args.chunk, worker_args[3])
             rates.append(run.rate)
         figure(f"target: process >= {TARGET} events/s")
         if not args.no_baseline:
             note(f"baseline: {short(NOOP_MESSAGES)} no-op Dramatiq messages ... [{load()}]")
-            noop = noop_baseline(srv, NOOP_MESSAGES)
+            noop = noop_baseline(srv, NOOP_MESSAGES, worker_args)
             figure(f"baseline dramatiq no-op: {noop:.0f} messages/s")
             figure(f"ratio to no-op baseline (events/s / messages/s): {rates[-1] / noop:.2f}")
     note(f"bench took {time.perf_counter() - bench_started:.0f} s [{load()}]")

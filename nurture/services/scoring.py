@@ -90,8 +90,11 @@ def rescore_leads(
         cached.append(_cache(lead, card, review, funnel.version, now))
         outcome.scored += 1
     update_rows(session, Lead, cached)
-    outcome.changes.extend(change_stages(session, jobs, funnel, moves, now))
+    # Accounts before stage changes: their listeners (the handoff's assignment) may lock the
+    # lead's account, already locked here in id order, so every batch takes its locks in one
+    # order (leads, accounts, then what listeners need) and two batches cannot deadlock.
     _roll_up_accounts(session, [lead.account_id for lead in inputs.leads], now)
+    outcome.changes.extend(change_stages(session, jobs, funnel, moves, now))
     return outcome
 
 
