@@ -16,6 +16,7 @@ from _harness import REPO, Db, Processes, Servers, child_env, note
 from _send_measure import wait_ready
 
 READY = "Worker process is ready for action."
+DEADLOCK = "(psycopg.errors.DeadlockDetected)"  # once per failed job (SQLAlchemy's wrapper)
 # Worker layouts, each two worker processes (one per command here, or --processes 2):
 # "shared" is what the other benches and docker-compose run: every queue in every process.
 # "split" gives the notifications queue a process of its own, so a Slack message never

@@ -71,7 +71,7 @@ from _handoff_load import (
     post_paced,
 )
 from _handoff_locks import LockSampler
-from _handoff_stack import Stack, layout_line
+from _handoff_stack import DEADLOCK, Stack, layout_line
 from _harness import Processes, Servers, environment_line, figure, load, note, processes, servers
 from _send_measure import cpu_snapshot, cpu_used
 
@@ -178,7 +178,8 @@ def run_phase(
     parts = ", ".join(f"{role} {used:.0f}" for role, used in sorted(cpu.items()) if used >= 0.5)
     figure(f"machine ({phase.label}): {context()}")
     figure(f"database sessions, mean ({phase.label}): {sessions.line()}")
-    figure(f"deadlocks ({phase.label}): {stack.deadlocks() - deadlocked} (each job retried later)")
+    retried = stack.deadlocks() - deadlocked
+    figure(f"deadlocks ({phase.label}): {retried} (jobs retried after a backoff)")
     figure(f"cpu seconds ({phase.label}, {elapsed:.0f} s posting and delivering): {parts}")
     report(phase.label, stack, posted.sent_at, got)
 
@@ -235,8 +236,8 @@ def deadlocks(running: Processes) -> None:
         if not name.startswith("workers"):
             continue
         text = (running.logdir / f"{name}.log").read_text(errors="replace")
-        count = text.count("deadlock detected")
-        note(f"  {name} log: {count} deadlocks, {text.count('Traceback')} tracebacks")
+        count = text.count(DEADLOCK)
+        note(f"  {name} log: {count} deadlocks")
         if count:
             at = text.index("deadlock detected")
             lines = text[at:].splitlines()[:8]
