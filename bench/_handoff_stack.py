@@ -94,9 +94,7 @@ class Stack:
     def deadlocks(self) -> int:
         """Deadlocks the workers logged so far (each one a job retried after a backoff)."""
         return sum(
-            (self.running.logdir / f"{name}.log")
-            .read_text(errors="replace")
-            .count("deadlock detected")
+            (self.running.logdir / f"{name}.log").read_text(errors="replace").count(DEADLOCK)
             for name in self.running.children
             if name.startswith("workers")
         )
