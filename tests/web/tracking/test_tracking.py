@@ -102,7 +102,8 @@ class TestClick:
 
     def test_a_database_error_still_redirects(self, loop, client, links, caplog):
         with loop.database.engine.begin() as connection:
-            connection.execute(text("DROP TABLE stage_changes"))
+            for table in ("notifications", "handoff_answers", "handoffs", "stage_changes"):
+                connection.execute(text(f"DROP TABLE {table}"))  # all that refer to events
             connection.execute(text("DROP TABLE events"))
 
         with caplog.at_level(logging.ERROR, logger="nurture.web.routes.tracking"):
