@@ -20,12 +20,18 @@ DEADLOCK = "(psycopg.errors.DeadlockDetected)"  # once per failed job (SQLAlchem
 # Worker layouts, each two worker processes (one per command here, or --processes 2):
 # "shared" is what the other benches and docker-compose run: every queue in every process.
 # "split" gives the notifications queue a process of its own, so a Slack message never
-# waits behind the engagement backlog or behind threads blocked on its row locks.
+# waits behind the engagement backlog or behind threads blocked on its row locks; the
+# recommended layout (docs/operations-latency.md).
+# The engagement process's threads: 2, not Dramatiq's 8. A Python process runs on one core
+# whatever its threads, and more jobs at once only wait on each other's row locks and
+# deadlock (measured: 8 threads -> 3-4 sessions waiting, 20-50 deadlocks per 1,000 events/s
+# phase; 2 threads -> 0.2 waiting, 2 deadlocks, and more handoffs delivered).
+THREADS = os.environ.get("BENCH_HANDOFF_THREADS", "2")
 LAYOUTS: dict[str, dict[str, tuple[str, ...]]] = {
     "shared": {"workers": ("--processes", "2", "--threads", "8")},
     "split": {
         "workers-engagement": (
-            "--processes", "1", "--threads", "8", "--queues", "engagement", "steps", "mail",
+            "--processes", "1", "--threads", THREADS, "--queues", "engagement", "steps", "mail",
         ),
         "workers-notifications": (
             "--processes", "1", "--threads", "4", "--queues", "notifications",
