@@ -29,42 +29,32 @@ def stale_account_peers(
     if signal is None or not lead_ids:
         return []
     ids = sorted(set(lead_ids))
-    accounts = sorted(
-        a
-        for a in session.scalars(
-            select(Lead.account_id)
-            .where(one_of(session, Lead.id, ids, BigInteger()), Lead.account_id.is_not(None))
-            .distinct()
-        )
-        if a is not None
+    accounts = (
+        select(Lead.account_id)
+        .where(one_of(session, Lead.id, ids, BigInteger()), Lead.account_id.is_not(None))
+        .distinct()
+        .scalar_subquery()
     )
-    if not accounts:
-        return []
-    activity = session.execute(
-        select(
-            Lead.account_id, func.count(func.distinct(Event.lead_id)), func.max(Event.occurred_at)
-        )
+    engaged = (  # accounts whose signal holds now, with their latest engagement
+        select(Lead.account_id.label("account_id"), func.max(Event.occurred_at).label("latest"))
         .join(Lead, Lead.id == Event.lead_id)
         .where(
-            one_of(session, Lead.account_id, accounts, BigInteger()),
+            Lead.account_id.in_(accounts),
             Event.occurred_at > now - signal.window,
             Event.occurred_at <= now,
             Event.machine == false(),
             Event.type.not_in(DELIVERY_TYPES),
         )
         .group_by(Lead.account_id)
+        .having(func.count(func.distinct(Event.lead_id)) >= signal.min_contacts)
+        .subquery()
     )
-    peers: set[int] = set()
-    for account_id, engaged, latest in activity:
-        if engaged < signal.min_contacts or account_id is None:
-            continue
-        peers.update(
-            session.scalars(
-                select(Lead.id).where(
-                    Lead.account_id == account_id,
-                    Lead.id.not_in(ids),
-                    or_(Lead.scored_at.is_(None), Lead.scored_at < latest),
-                )
-            )
+    peers = session.scalars(
+        select(Lead.id)
+        .join(engaged, engaged.c.account_id == Lead.account_id)
+        .where(
+            ~one_of(session, Lead.id, ids, BigInteger()),
+            or_(Lead.scored_at.is_(None), Lead.scored_at < engaged.c.latest),
         )
-    return sorted(peers)
+    )
+    return sorted(set(peers))
