@@ -50,7 +50,9 @@ def assign_lead(
     facts = fit_facts(profile_of(lead), dict(account.attributes or {}) if account else {})
     found = matching_rule(model, stage, facts)
     team = model.team(found[1].team) if found is not None else ()
-    rows = {row.name: row for row in _lock(session, [rep.name for rep in team], now)}
+    everyone = [rep.name for rep in model.reps]
+    members = {rep.name for rep in team}
+    rows = {row.name: row for row in _lock(session, everyone, now) if row.name in members}
     result = assign(
         model,
         stage,
@@ -154,8 +156,11 @@ def working_hours_text(rep: Rep) -> str:
 
 
 def _lock(session: Session, names: Iterable[str], now: datetime) -> list[RepState]:
-    """The reps' state rows, created if missing, locked in name order (no deadlock between
-    two handoffs to the same team) and read fresh."""
+    """The reps' state rows, created if missing, locked in name order and read fresh.
+    Callers pass every rep of the funnel, not only the team's: a batch that hands leads to
+    two teams would otherwise lock them in the order its leads come, and two such batches
+    deadlock (bench/handoff_latency.py found it). Once a transaction holds them, locking them
+    again for its next handoff waits for nothing."""
     ordered = sorted(set(names))
     if not ordered:
         return []

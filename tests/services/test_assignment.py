@@ -3,6 +3,7 @@ the account gets an owner, and many simultaneous handoffs share the team exactly
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from dataclasses import replace
@@ -81,7 +82,8 @@ def test_turns_are_stored_so_the_next_handoff_goes_to_the_next_rep(database):
     ids = add_leads(database, 4)
     assert [hand(database, funnel, i).rep for i in ids] == ["Ana", "Ben", "Cleo", "Ana"]
     with database.unit_of_work(readonly=True) as uow:
-        states = {row.name: row for row in uow.session.scalars(select(RepState))}
+        sdr = select(RepState).where(RepState.name.in_(["Ana", "Ben", "Cleo"]))
+        states = {row.name: row for row in uow.session.scalars(sdr)}
     assert {name: row.assigned_today for name, row in states.items()} == {
         "Ana": 2,
         "Ben": 1,
@@ -159,6 +161,46 @@ def test_200_simultaneous_handoffs_share_a_2_1_1_team_exactly(database):
 
     assert Counter(picks) == {"Ana": 100, "Ben": 50, "Cleo": 50}
     with database.unit_of_work(readonly=True) as uow:
-        rows = list(uow.session.scalars(select(RepState)))
-    assert {row.name: row.assigned_today for row in rows} == {"Ana": 100, "Ben": 50, "Cleo": 50}
+        rows = list(uow.session.scalars(select(RepState).order_by(RepState.name)))
+    counts = {row.name: row.assigned_today for row in rows}
+    assert counts == {"Ana": 100, "Ben": 50, "Cleo": 50, "Lena": 0, "Rachel": 0}
+    rows = [row for row in rows if row.name in ("Ana", "Ben", "Cleo")]
     assert [row.current_weight for row in rows] == [0, 0, 0]  # after 50 full cycles
+
+
+def test_two_batches_handing_off_to_two_teams_in_opposite_order_do_not_deadlock(database):
+    """Each transaction hands one lead to each AE team, in opposite orders, and both have
+    made their first handoff before their second (as far as the locks let them): locking
+    only the team's rows would deadlock (PostgreSQL kills one); every rep's rows locked in
+    name order makes the second transaction wait for the first instead."""
+    funnel = team_funnel()
+    [emea] = add_leads(database, 1, "emea.example", region="emea")
+    [americas] = add_leads(database, 1, "americas.example", region="americas")
+    both_started = threading.Barrier(2)
+    errors: list[BaseException] = []
+    picks: list[str | None] = []
+
+    def batch(first: int, second: int) -> None:
+        try:
+            with database.unit_of_work() as uow:
+                for n, lead_id in enumerate((first, second)):
+                    lead = uow.session.get(Lead, lead_id)
+                    assert lead is not None
+                    picks.append(assign_lead(uow.session, funnel, lead, "sql", NOW).rep)
+                    if n == 0:  # a broken barrier: the other waits for our locks, as it should
+                        with contextlib.suppress(threading.BrokenBarrierError):
+                            both_started.wait(timeout=2)
+        except BaseException as exc:  # a deadlock victim, on the old locking
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=batch, args=(emea, americas)),
+        threading.Thread(target=batch, args=(americas, emea)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert Counter(picks) == {"Lena": 2, "Rachel": 2}
