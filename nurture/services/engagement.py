@@ -96,8 +96,9 @@ def process_engagement(
     the wait is over), and send colleagues whose account signal this engagement changed to
     be rescored too. Idempotent: running it twice changes nothing more."""
     ids = sorted(set(lead_ids))
-    outcome = rescore_leads(session, jobs, funnel, ids, now)
-    _touch_last_engaged(session, ids)
+    outcome = rescore_leads(session, jobs, funnel, ids, now)  # sets last_engaged_at too
+    if funnel.scoring.empty:
+        _touch_last_engaged(session, ids)
     wake_waiting(session, ids, now)
     peers = stale_account_peers(session, funnel.scoring, ids, now)
     for chunk in _chunks(peers, JOB_CHUNK):

@@ -24,8 +24,9 @@ from nurture.core.funnel import Funnel
 from nurture.core.ladder import StageDecision, decide, review_at
 from nurture.core.lead import LeadProfile
 from nurture.core.scoring import Projection, ScoreCard, project, refit
+from nurture.core.scoring_model import ScoredEvent
 from nurture.services.engagement_match import one_of
-from nurture.services.scoring_inputs import ScoringInputs, load_inputs
+from nurture.services.scoring_inputs import DELIVERY_TYPES, ScoringInputs, load_inputs
 from nurture.services.situation import profile_of
 from nurture.services.stages import Move, StageChanged, change_stages
 from nurture.services.uow import Jobs
@@ -87,7 +88,8 @@ def rescore_leads(
             lead_id=lead.id,
             projection=projection,  # of these inputs: review_at need not score them again
         )
-        cached.append(_cache(lead, card, review, funnel.version, now))
+        engaged = _last_engaged(lead, inputs.events.get(lead.id, ()), now)
+        cached.append(_cache(lead, card, review, engaged, funnel.version, now))
         outcome.scored += 1
     update_rows(session, Lead, cached)
     # Accounts before stage changes: their listeners (the handoff's assignment) may lock the
@@ -135,8 +137,25 @@ def stage_reason(decision: StageDecision, card: ScoreCard) -> dict[str, Any]:
     }
 
 
+def _last_engaged(lead: Lead, events: Iterable[ScoredEvent], now: datetime) -> datetime | None:
+    """The lead's latest real engagement (the sunset reads it), never moved back: a recycled
+    lead's events before its recycling are not in ``events`` but still happened."""
+    times = [
+        e.occurred_at
+        for e in events
+        if not e.machine and e.type not in DELIVERY_TYPES and e.occurred_at <= now
+    ]
+    known = [t for t in (lead.last_engaged_at, max(times, default=None)) if t is not None]
+    return max(known, default=None)
+
+
 def _cache(
-    lead: Lead, card: ScoreCard, review: datetime | None, version: str, now: datetime
+    lead: Lead,
+    card: ScoreCard,
+    review: datetime | None,
+    engaged: datetime | None,
+    version: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """The lead's cache columns as a row for one bulk UPDATE of the batch, also set on the
     loaded object as committed values: it stays true to the row without the ORM flushing
@@ -149,6 +168,7 @@ def _cache(
         "scored_at": now,
         "score_version": version,
         "score_review_at": review,
+        "last_engaged_at": engaged,
     }
     for name, value in row.items():
         if name != "id":

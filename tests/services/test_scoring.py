@@ -106,6 +106,7 @@ class TestPromotion:
 
         promoted = lead(loop, lead_id)
         assert promoted.stage == "warm"
+        assert promoted.last_engaged_at == loop.clock.now()  # the pricing visits: sunset's clock
         assert promoted.fit_grade == "A" and promoted.engagement is not None
         assert promoted.engagement >= 20
         [change] = changes(loop, lead_id)
