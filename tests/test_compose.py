@@ -4,6 +4,7 @@ files are parsed and checked against the Typer app, the settings and the reposit
 from __future__ import annotations
 
 import importlib
+import itertools
 import re
 import shlex
 from pathlib import Path
@@ -78,10 +79,19 @@ class TestCommands:
             assert args, f"{name}: `nurture` without a subcommand"
             assert args[0] in nurture_commands(), f"{name}: `nurture {args[0]}` does not exist"
         elif program == "dramatiq":
+            queues: list[str] = []
+            if "--queues" in args:  # the names after it, up to the next option
+                after = args[args.index("--queues") + 1 :]
+                queues = list(itertools.takewhile(lambda a: not a.startswith("-"), after))
             modules = [a for a in args if not a.startswith("-") and not a.isdigit()]
+            modules = [m for m in modules if m not in queues]
             assert modules, f"{name}: `dramatiq` needs the broker module"
             for module in modules:
                 importlib.import_module(module.partition(":")[0])
+            from workers.broker import broker
+
+            declared = broker.get_declared_queues()
+            assert set(queues) <= declared, f"{name}: no actor uses {set(queues) - declared}"
         else:
             pytest.fail(f"{name}: command {words} is neither `nurture …` nor `dramatiq …`")
 
