@@ -120,8 +120,8 @@ class TestWorkerKilledMidBatch:
         # The outbox can be asked by idempotency key: a row caught mid-send is found `sent`
         # if its file exists, else queued again; either way exactly one file per row.
         rig.provider = "outbox"
-        leads = 100
-        self.kill_mid_batch(rig, leads, requeue_after=5)  # a small backlog drains in 5 s
+        leads = 1000  # 100 were all mailed between two polls of the test: no kill mid-batch
+        self.kill_mid_batch(rig, leads, requeue_after=5)  # the backlog drains in seconds
 
         assert_one_row_per_step(rig, leads)
         assert_no_copy_twice(rig)
