@@ -15,16 +15,16 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, case, false, func, null, select
+from sqlalchemy import BigInteger, false, func, select
 from sqlalchemy.orm import Session
 
 from nurture.core.backtest import LeadHistory
-from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
+from nurture.core.scoring_model import AccountActivity, ScoringModel
 from nurture.services.engagement_match import one_of
-from nurture.services.scoring_inputs import DELIVERY_TYPES
+from nurture.services.scoring_inputs import DELIVERY_TYPES, read_events, types_filtered_by_data
 from nurture.services.situation import profile_of
 from nurture.services.uow import Database
-from nurture.store.models import Account, Event, Handoff, HandoffAnswer, Lead, Message, StageChange
+from nurture.store.models import Account, Event, Handoff, HandoffAnswer, Lead, StageChange
 
 #: Leads per batch (and per transaction).
 BATCH = 500
@@ -91,7 +91,8 @@ def read_batch(
     if account_ids:
         accounts = select(Account).where(one_of(session, Account.id, account_ids, BigInteger()))
         attributes = {a.id: dict(a.attributes or {}) for a in session.scalars(accounts)}
-    events = _events(session, ids, models, end)
+    data_types = set().union(*(types_filtered_by_data(m) for m in models))
+    events = read_events(session, ids, data_types, end)
     first_from, won_at = _stage_history(session, ids, won_stage)
     accepted_at = _accepted(session, ids)
     signal = any(model.account is not None for model in models)
@@ -117,41 +118,6 @@ def read_batch(
             )
         )
     return out
-
-
-def _events(
-    session: Session, lead_ids: list[int], models: Sequence[ScoringModel], end: datetime
-) -> dict[int, list[ScoredEvent]]:
-    data_types = sorted(set().union(*(types_filtered_by_data(m) for m in models)))
-    data = case((Event.type.in_(data_types), Event.data), else_=null()) if data_types else null()
-    rows = session.execute(
-        select(
-            Event.lead_id,
-            Event.id,
-            Event.type,
-            Event.occurred_at,
-            Event.url,
-            Message.step_id,
-            data,
-            Event.machine,
-        )
-        .outerjoin(Message, Message.id == Event.message_id)
-        .where(one_of(session, Event.lead_id, lead_ids, BigInteger()), Event.occurred_at <= end)
-    )
-    found: dict[int, list[ScoredEvent]] = defaultdict(list)
-    for lead_id, event_id, kind, at, url, step, payload, machine in rows:
-        found[lead_id].append(
-            ScoredEvent(event_id, kind, at, url, step, payload or {}, bool(machine))
-        )
-    return found
-
-
-def types_filtered_by_data(model: ScoringModel) -> set[str]:
-    """Event types whose ``data`` some rule of ``model`` reads."""
-    filters = [rule.match for rule in model.engagement_rules]
-    filters += [rule.match for rule in model.hand_raisers]
-    filters += [p.match for p in model.patterns if p.match is not None]
-    return {f.type for f in filters if f.data}
 
 
 def _stage_history(

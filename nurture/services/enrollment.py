@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Result, select, update
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
+from nurture.core.sequence import Sequence as FunnelSequence
 from nurture.services.engagement_match import one_of
 from nurture.store.models import Enrollment, Lead
 
@@ -41,21 +42,24 @@ def enroll_in_stage_sequence(
         sequence = funnel.sequence_for_stage(lead.stage)
         if lead.id in live or sequence is None:
             continue
-        created.append(
-            Enrollment(
-                lead_id=lead.id,
-                sequence_id=sequence.id,
-                stage=lead.stage,
-                current_step=sequence.first_step.id,
-                status="active",
-                next_run_at=now,
-                config_version=funnel.version,
-                started_at=now,
-                updated_at=now,
-            )
-        )
+        created.append(new_enrollment(lead, sequence, funnel.version, now))
     session.add_all(created)
     return created
+
+
+def new_enrollment(lead: Lead, sequence: FunnelSequence, version: str, now: datetime) -> Enrollment:
+    """``lead`` at the first step of ``sequence``, due at once (not yet added)."""
+    return Enrollment(
+        lead_id=lead.id,
+        sequence_id=sequence.id,
+        stage=lead.stage,
+        current_step=sequence.first_step.id,
+        status="active",
+        next_run_at=now,
+        config_version=version,
+        started_at=now,
+        updated_at=now,
+    )
 
 
 def exit_live_enrollments(session: Session, lead_id: int, reason: str, now: datetime) -> int:

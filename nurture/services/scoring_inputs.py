@@ -9,7 +9,7 @@ filters on by data: most events never need it, and it is most of an event's byte
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -68,7 +68,8 @@ def load_inputs(
                 )
             )
         }
-    events = _events(session, [lead.id for lead in leads], model)
+    data_types = types_filtered_by_data(model)
+    events = read_events(session, [lead.id for lead in leads], data_types)
     inputs.events = {  # a recycled lead counts only what it did since (counted_events)
         lead.id: list(counted_events(found, model, lead.stage, lead.stage_entered_at))
         for lead in leads
@@ -79,12 +80,17 @@ def load_inputs(
     return inputs
 
 
-def _events(
-    session: Session, lead_ids: list[int], model: ScoringModel
+def read_events(
+    session: Session,
+    lead_ids: list[int],
+    data_types: Iterable[str],
+    end: datetime | None = None,
 ) -> dict[int, list[ScoredEvent]]:
-    data_types = sorted(_types_filtered_by_data(model))
-    data = case((Event.type.in_(data_types), Event.data), else_=null()) if data_types else null()
-    rows = session.connection().execute(  # plain rows: no ORM result machinery per row
+    """The leads' events as scoring sees them (up to ``end`` when given), with the step of
+    the email each refers to and ``data`` only for ``data_types``."""
+    kinds = sorted(data_types)
+    data = case((Event.type.in_(kinds), Event.data), else_=null()) if kinds else null()
+    query = (
         select(
             Event.lead_id,
             Event.id,
@@ -98,6 +104,9 @@ def _events(
         .outerjoin(Message, Message.id == Event.message_id)
         .where(one_of(session, Event.lead_id, lead_ids, BigInteger()))
     )
+    if end is not None:
+        query = query.where(Event.occurred_at <= end)
+    rows = session.connection().execute(query)  # plain rows: no ORM result machinery per row
     found: dict[int, list[ScoredEvent]] = defaultdict(list)
     for lead_id, event_id, kind, at, url, step, payload, machine in rows:
         found[lead_id].append(
@@ -106,7 +115,8 @@ def _events(
     return found
 
 
-def _types_filtered_by_data(model: ScoringModel) -> set[str]:
+def types_filtered_by_data(model: ScoringModel) -> set[str]:
+    """Event types whose ``data`` some rule of ``model`` reads."""
     filters = [rule.match for rule in model.engagement_rules]
     filters += [rule.match for rule in model.hand_raisers]
     filters += [p.match for p in model.patterns if p.match is not None]

@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from nurture.core.funnel import Funnel
-from nurture.services.enrollment import LIVE_STATUSES, exit_live_enrollments
+from nurture.services.enrollment import LIVE_STATUSES, exit_live_enrollments, new_enrollment
 from nurture.store.models import Enrollment, Lead
 
 #: The exit step name that ends a sunset with no answer.
@@ -65,19 +65,7 @@ def sunset_tick(session: Session, funnel: Funnel, now: datetime, limit: int = 50
         quiet = (now - lead.last_engaged_at).days if lead.last_engaged_at else None
         exit_live_enrollments(session, lead.id, f"sunset: no engagement for {quiet} days", now)
         session.flush()
-        session.add(
-            Enrollment(
-                lead_id=lead.id,
-                sequence_id=sequence.id,
-                stage=lead.stage,
-                current_step=sequence.first_step.id,
-                status="active",
-                next_run_at=now,
-                config_version=funnel.version,
-                started_at=now,
-                updated_at=now,
-            )
-        )
+        session.add(new_enrollment(lead, sequence, funnel.version, now))
         counts.started += 1
     counts.unengaged = _mark_unengaged(session, sequence.id, now, limit)
     return counts
