@@ -44,9 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dramatiq
 import psycopg
+from _baselines import noop_baseline
 from _harness import (
     NOOP_MESSAGES,
-    NOOP_QUEUE,
     REPO,
     WORKER_ARGS,
     Servers,
@@ -155,35 +155,6 @@ def process(srv: Servers, chunk: int, worker_args: tuple[str, ...]) -> Run:
     return Run(history, seconds, first, cpu, changes, enrolled, failures, jobs, rescored)
 
 
-def noop_baseline(srv: Servers, total: int, worker_args: tuple[str, ...]) -> float:
-    """Messages/s of no-op actors on workers started like the processing ones, from when
-    they are ready until the queue is drained (all acknowledged)."""
-    srv.redis.flushall()
-    broker = RedisBroker(url=srv.redis_url)  # type: ignore[no-untyped-call]
-    send_all(broker, NOOP_QUEUE, "noop", [()] * total)
-    pending = f"dramatiq:{NOOP_QUEUE}.msgs"
-    try:
-        with srv.fresh_database() as db, processes(srv) as running:
-            env = child_env(srv, db, REPO, NURTURE_PROVIDER="memory")
-            running.start(
-                "noop-workers",
-                [sys.executable, "-m", "dramatiq", "workers", "bench._noop_actor", *worker_args],
-                env,
-            )
-            wait_ready(running, {"noop-workers": WORKERS_READY})
-            started = time.perf_counter()
-            before = total - int(srv.redis.hlen(pending))  # taken while we noticed they were up
-
-            def progress() -> tuple[int, int]:
-                done = total - int(srv.redis.hlen(pending))
-                return done, done
-
-            seconds, _ = wait_for(progress, total, running, "no-op", started)
-            return (total - before) / seconds
-    finally:
-        broker.close()
-
-
 def report(run: Run, chunk: int, threads: str) -> None:
     cores = os.cpu_count() or 1
     per_k = {role: used / run.history.events * 1000 * 1000 for role, used in run.cpu.items()}
@@ -241,7 +212,7 @@ def main() -> None:
         figure(f"target: process >= {TARGET} events/s")
         if not args.no_baseline:
             note(f"baseline: {short(NOOP_MESSAGES)} no-op Dramatiq messages ... [{load()}]")
-            noop = noop_baseline(srv, NOOP_MESSAGES, worker_args)
+            noop = noop_baseline(srv, REPO, NOOP_MESSAGES, worker_args)
             figure(f"baseline dramatiq no-op: {noop:.0f} messages/s")
             figure(f"ratio to no-op baseline (events/s / messages/s): {rates[-1] / noop:.2f}")
     note(f"bench took {time.perf_counter() - bench_started:.0f} s [{load()}]")
