@@ -11,7 +11,6 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from typer.testing import CliRunner
 
 from nurture.cli import app, context
 from nurture.store.models import Event, Lead, StageChange
@@ -33,18 +32,6 @@ ladder:
   mql: engagement >= 15
   sql: hand_raiser
 """
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("NURTURE_DATABASE_URL", db_url)
-    monkeypatch.setenv("NURTURE_FUNNEL_DIR", str(REPO))
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield CliRunner()
-    context.database().engine.dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
 
 
 @pytest.fixture

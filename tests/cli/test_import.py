@@ -3,9 +3,7 @@
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from nurture.cli import app, context
 from nurture.store.models import Enrollment, Lead
@@ -19,19 +17,6 @@ not-an-email,Cy,US,10,
 dee@contoso.example,Dee,US,15,wram
 eve@contoso.example,Eve,US,15,
 """
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("NURTURE_DATABASE_URL", db_url)
-    monkeypatch.setenv("NURTURE_FUNNEL_DIR", str(REPO))
-    monkeypatch.setenv("NURTURE_VAR_DIR", str(tmp_path / "var"))
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield CliRunner()
-    context.database().engine.dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
 
 
 def leads_in_db():

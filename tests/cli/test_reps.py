@@ -8,21 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nurture.cli import app, context
+from nurture.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("NURTURE_DATABASE_URL", db_url)
-    monkeypatch.setenv("NURTURE_FUNNEL_DIR", str(REPO))
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield CliRunner()
-    context.database().engine.dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
 
 
 def reps(cli: CliRunner) -> dict[str, dict[str, object]]:

@@ -6,9 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from nurture.cli import app, context
 from nurture.config import load_funnel
@@ -20,19 +18,6 @@ from nurture.store.models import Lead, StageChange
 
 REPO = Path(__file__).resolve().parents[2]
 FIT_A = {"title": "Head of Product", "country": "US", "attributes": {"company_size": 240}}
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("NURTURE_DATABASE_URL", db_url)
-    monkeypatch.setenv("NURTURE_FUNNEL_DIR", str(REPO))
-    monkeypatch.setenv("NURTURE_VAR_DIR", str(tmp_path / "var"))
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield CliRunner()
-    context.database().engine.dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
 
 
 def add_lead_with_views(email: str, paths: list[str], when: datetime) -> None:
