@@ -5,33 +5,14 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-import pytest
 from fastapi.testclient import TestClient
 
-from nurture.core.clock import FrozenClock
-from nurture.mail.providers import MemoryProvider
 from nurture.services.handoff_links import handoff_links
-from nurture.web.app import create_app
-from tests.services.conftest import MONDAY_9AM_CHICAGO, Loop
-from tests.support import API_KEY, shipped_runtime
+from tests.services.conftest import Loop
+from tests.support import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 EMAIL = "jordan.rivera@northwind.example"
-
-
-@pytest.fixture
-def loop(database, tmp_path):
-    clock = FrozenClock(MONDAY_9AM_CHICAGO)
-    provider = MemoryProvider()
-    harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
-    database.dispatcher = harness.run_job
-    return harness
-
-
-@pytest.fixture
-def client(loop):
-    with TestClient(create_app(loop.runtime)) as test_client:
-        yield test_client
 
 
 def mql(client: TestClient, loop: Loop, email: str = EMAIL) -> dict[str, object]:

@@ -4,33 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from fastapi.testclient import TestClient
-
-from nurture.core.clock import FrozenClock
-from nurture.mail.providers import MemoryProvider
-from nurture.web.app import create_app
-from tests.services.conftest import MONDAY_9AM_CHICAGO, Loop
-from tests.support import API_KEY, shipped_runtime
+from tests.support import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 EMAIL = "jordan.rivera@northwind.example"
-
-
-@pytest.fixture
-def loop(database, tmp_path):
-    clock = FrozenClock(MONDAY_9AM_CHICAGO)
-    harness = Loop(
-        shipped_runtime(database, tmp_path, MemoryProvider(), clock), clock, MemoryProvider()
-    )
-    database.dispatcher = harness.run_job
-    return harness
-
-
-@pytest.fixture
-def client(loop):
-    with TestClient(create_app(loop.runtime)) as test_client:
-        yield test_client
 
 
 def view(path: str, n: int) -> dict[str, object]:

@@ -7,12 +7,9 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from nurture.core.clock import FrozenClock
 from nurture.errors import BadToken
-from nurture.mail.providers import MemoryProvider
 from nurture.mail.tokens import CLICK, sign, sign_open, sign_unsubscribe
 from nurture.services.subscriptions import (
     PAUSE,
@@ -21,26 +18,8 @@ from nurture.services.subscriptions import (
     unsubscribe_by_token,
 )
 from nurture.store.models import Event, Lead
-from nurture.web.app import create_app
-from tests.services.conftest import MONDAY_9AM_CHICAGO, Loop
-from tests.support import shipped_runtime
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
-
-
-@pytest.fixture
-def loop(database, tmp_path):
-    clock = FrozenClock(MONDAY_9AM_CHICAGO)
-    provider = MemoryProvider()
-    harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
-    database.dispatcher = harness.run_job
-    return harness
-
-
-@pytest.fixture
-def client(loop):
-    with TestClient(create_app(loop.runtime)) as test_client:
-        yield test_client
 
 
 @pytest.fixture
