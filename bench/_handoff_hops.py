@@ -10,10 +10,13 @@ from pathlib import Path
 
 import psycopg
 
+# The lead's job: process_hand_raisers (the fast lane, queue handoffs) for a demo request,
+# or process_engagement when a colleague's rescore took the lead first.
+LEAD_JOBS = frozenset({"process_engagement", "process_hand_raisers"})
 HOPS = (
-    ("api", "event POST -> process_engagement enqueued (API stores, commits, enqueues)"),
-    ("engagement wait", "process_engagement waiting in Redis and the worker"),
-    ("engagement run", "process_engagement start -> deliver_notification enqueued"),
+    ("api", "event POST -> the lead's job enqueued (API stores, commits, enqueues)"),
+    ("lead job wait", "process_hand_raisers waiting in Redis and the worker"),
+    ("lead job run", "process_hand_raisers start -> deliver_notification enqueued"),
     ("notification wait", "deliver_notification waiting in Redis and the worker"),
     ("delivery", "deliver_notification start -> Slack stand-in receipt"),
 )
@@ -71,7 +74,7 @@ def split(
     """Seconds spent in each hop, per handoff that arrived and could be traced."""
     jobs_of: dict[int, list[Probe]] = {}
     for probe in probes:
-        if probe.actor == "process_engagement":
+        if probe.actor in LEAD_JOBS:
             for lead in probe.args[0]:  # type: ignore[attr-defined]
                 jobs_of.setdefault(int(lead), []).append(probe)
     delivery = {

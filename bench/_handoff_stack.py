@@ -19,9 +19,10 @@ READY = "Worker process is ready for action."
 DEADLOCK = "(psycopg.errors.DeadlockDetected)"  # once per failed job (SQLAlchemy's wrapper)
 # Worker layouts, each two worker processes (one per command here, or --processes 2):
 # "shared" is what the other benches and docker-compose run: every queue in every process.
-# "split" gives the notifications queue a process of its own, so a Slack message never
-# waits behind the engagement backlog or behind threads blocked on its row locks; the
-# recommended layout (docs/operations-latency.md).
+# "split" gives the handoff path a process of its own: the hand-raisers' fast lane
+# (queue handoffs, process_hand_raisers) and the notifications, so neither a demo request
+# nor its Slack message waits behind the engagement backlog or behind threads blocked on
+# its row locks; the recommended layout (docs/operations-latency.md).
 # The engagement process's threads: 2, not Dramatiq's 8. A Python process runs on one core
 # whatever its threads, and more jobs at once only wait on each other's row locks and
 # deadlock (measured: 8 threads -> 3-4 sessions waiting, 20-50 deadlocks per 1,000 events/s
@@ -33,8 +34,8 @@ LAYOUTS: dict[str, dict[str, tuple[str, ...]]] = {
         "workers-engagement": (
             "--processes", "1", "--threads", THREADS, "--queues", "engagement", "steps", "mail",
         ),
-        "workers-notifications": (
-            "--processes", "1", "--threads", "4", "--queues", "notifications",
+        "workers-handoffs": (
+            "--processes", "1", "--threads", "4", "--queues", "handoffs", "notifications",
         ),
     },
 }  # fmt: skip

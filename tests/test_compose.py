@@ -96,6 +96,38 @@ class TestCommands:
             pytest.fail(f"{name}: command {words} is neither `nurture …` nor `dramatiq …`")
 
 
+def dramatiq_queues(service: dict[str, Any]) -> set[str] | None:
+    """The queues a ``dramatiq`` service consumes (None: every queue); empty if not one."""
+    program, *args = command_words(service) or [""]
+    if program != "dramatiq":
+        return set()
+    if "--queues" not in args:
+        return None
+    after = args[args.index("--queues") + 1 :]
+    return set(itertools.takewhile(lambda a: not a.startswith("-"), after))
+
+
+class TestQueues:
+    def test_every_queue_an_actor_uses_has_a_worker(self) -> None:
+        from dramatiq.common import q_name
+
+        from workers.broker import broker
+
+        declared = {q_name(q) for q in broker.get_declared_queues()}  # delay queues: theirs
+        served: set[str] = set()
+        for service in SERVICES.values():
+            queues = dramatiq_queues(service)
+            served |= declared if queues is None else queues
+        assert "handoffs" in declared
+        assert declared - served == set()
+
+    def test_hand_raisers_are_served_apart_from_the_engagement_backlog(self) -> None:
+        serving = [dramatiq_queues(s) for s in SERVICES.values() if dramatiq_queues(s) != set()]
+        handoffs = [q for q in serving if q is None or "handoffs" in q]
+        assert handoffs
+        assert all(q is not None and "engagement" not in q for q in handoffs)
+
+
 class TestEnvironment:
     @pytest.mark.parametrize("name", sorted(SERVICES))
     def test_every_nurture_variable_is_a_setting(self, name: str) -> None:

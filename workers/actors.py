@@ -46,6 +46,19 @@ def deliver_messages(message_ids: list[int]) -> None:
 @dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="engagement")
 def process_engagement(lead_ids: list[int]) -> None:
     """Rescore these leads after new events, apply the ladder, wake waiting enrollments."""
+    _engage(lead_ids)
+
+
+# The fast lane (issue 7): leads whose new events include a hand-raiser, on a queue of their
+# own that a worker serves apart from the engagement backlog (docs/operations-latency.md).
+@dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="handoffs")
+def process_hand_raisers(lead_ids: list[int]) -> None:
+    """The same as process_engagement, for leads that just raised a hand: never queued
+    behind ordinary page views."""
+    _engage(lead_ids)
+
+
+def _engage(lead_ids: list[int]) -> None:
     from nurture.services import engagement
 
     rt = get_runtime()

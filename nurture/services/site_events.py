@@ -13,6 +13,12 @@ that is no lead yet creates one (initial stage, enrolled) only for a hand-raisin
 being named in a product event. Other events of an unknown email are stored anonymous under
 the email's visitor key and join the lead once one is identified with that email
 (``nurture.services.visitors``).
+
+Follow-up goes two ways: leads whose new events include a hand-raiser (the funnel's
+``scoring.hand_raisers``, matched as scoring matches them) are enqueued on their own, as
+``process_hand_raisers`` on the ``handoffs`` queue, so a demo request never waits behind the
+page views in ``engagement`` (docs/operations-latency.md); every other lead goes to
+``process_engagement``.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from sqlalchemy.orm import Session
 
 from nurture.core.bots import scanner_name
 from nurture.core.funnel import Funnel
+from nurture.core.scoring_model import HandRaiser, ScoredEvent
+from nurture.core.scoring_rules import matches
 from nurture.services.enrollment import wake_waiting
 from nurture.services.lead_input import LeadIn
 from nurture.services.leads import upsert_leads
@@ -42,6 +50,8 @@ from nurture.store.models import Event, Lead
 
 INSERT_CHUNK = 1000  # 16 columns x 1,000 rows stays under SQLite's 32,766 variables
 JOB_CHUNK = 500
+ENGAGEMENT_ACTOR = "process_engagement"
+HAND_RAISER_ACTOR = "process_hand_raisers"  # the fast lane: queue ``handoffs``
 CRAWLER_MARKS = ("bot/", "bot;", " bot", "crawler", "spider", "slurp", "headless")
 
 
@@ -77,7 +87,8 @@ def record_site_events(
 ) -> SiteCounts:
     """Store ``events`` (already validated) once per ``(source, event_id)``; identify visitors
     and join their earlier anonymous events; wake the leads' ``wait_for`` steps and enqueue
-    ``process_engagement`` for after commit. Never commits."""
+    ``process_engagement`` (or, for leads that raised a hand, ``process_hand_raisers``) for
+    after commit. Never commits."""
     leads = _leads_by_email(session, funnel, events, now, default_time_zone)
     identified: dict[str, int] = {}
     for event in sorted(events, key=lambda e: e.occurred_at or now):
@@ -104,10 +115,35 @@ def record_site_events(
     real = {row["lead_id"] for row in new if row["lead_id"] and not row["machine"]} | stitched
     wake_waiting(session, sorted(real), now)
     lead_ids = sorted(real | {row["lead_id"] for row in new if row["lead_id"]})
-    for start in range(0, len(lead_ids), JOB_CHUNK):
-        jobs.enqueue("process_engagement", lead_ids[start : start + JOB_CHUNK])
+    raised = hand_raising_leads(funnel.scoring.hand_raisers, new)
+    for actor, ids in (
+        (HAND_RAISER_ACTOR, [i for i in lead_ids if i in raised]),
+        (ENGAGEMENT_ACTOR, [i for i in lead_ids if i not in raised]),
+    ):
+        for start in range(0, len(ids), JOB_CHUNK):
+            jobs.enqueue(actor, ids[start : start + JOB_CHUNK])
     anonymous = sum(1 for row in new if row["lead_id"] is None)
     return SiteCounts(len(new), len(events) - len(new), anonymous, tuple(lead_ids))
+
+
+def hand_raising_leads(raisers: tuple[HandRaiser, ...], rows: list[dict[str, Any]]) -> set[int]:
+    """Leads of ``rows`` (new event rows) with a real event some hand-raiser rule matches,
+    by the rule's own matcher on the row as scoring will read it."""
+    if not raisers:
+        return set()
+    return {
+        row["lead_id"]
+        for row in rows
+        if row["lead_id"] is not None
+        and not row["machine"]
+        and any(matches(raiser.match, _scored(row)) for raiser in raisers)
+    }
+
+
+def _scored(row: dict[str, Any]) -> ScoredEvent:
+    """A new row as ``scoring_inputs.read_events`` gives it to scoring (no id yet; site
+    events refer to no email step)."""
+    return ScoredEvent(0, row["type"], row["occurred_at"], row["url"], None, row["data"])
 
 
 def _leads_by_email(

@@ -50,7 +50,7 @@ class Loop:
                 delivery.deliver(rt.database, rt.provider, ids, self.clock.now())
             except delivery.RetryLater:
                 self.retries.append(job)
-        elif job.actor == "process_engagement":
+        elif job.actor in ("process_engagement", "process_hand_raisers"):
             ids = job.args[0]
             assert isinstance(ids, list)
             with rt.database.unit_of_work() as uow:

@@ -216,3 +216,63 @@ class TestShippedFunnel:
         with shipped.database.unit_of_work(readonly=True) as uow:
             lead = uow.session.get(Lead, lead_id)
             assert lead is not None and lead.stage == "sql"
+
+
+class TestFastLane:
+    """Leads that raised a hand go to process_hand_raisers (queue ``handoffs``) on their own;
+    everyone else stays with process_engagement."""
+
+    @pytest.fixture
+    def shipped(self, database, tmp_path: Path) -> Loop:
+        clock = FrozenClock(MONDAY_9AM_CHICAGO)
+        provider = MemoryProvider()
+        harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
+        database.dispatcher = harness.run_job
+        return harness
+
+    def test_a_demo_request_is_enqueued_apart_from_the_batchs_page_views(self, shipped):
+        # Given two leads
+        browsing = shipped.add_lead("pat@acme.example")
+        raising = shipped.add_lead(EMAIL)
+        # When one batch carries page views of one and a demo request of the other
+        sent: list[Job] = []
+        post(
+            shipped,
+            {"type": "page_view", "email": "pat@acme.example", "url": "https://x.example/"},
+            {"type": "demo_requested", "email": EMAIL},
+            {"type": "pricing_viewed", "email": "pat@acme.example"},
+            sent=sent,
+        )
+        # Then the hand-raiser has a job of its own on the fast lane
+        assert sent == [
+            Job("process_hand_raisers", ([raising],)),
+            Job("process_engagement", ([browsing],)),
+        ]
+
+    def test_a_hand_raiser_made_lead_by_its_form_goes_to_the_fast_lane(self, shipped):
+        sent: list[Job] = []
+        post(shipped, {"type": "demo_requested", "email": EMAIL}, sent=sent)
+        assert sent == [Job("process_hand_raisers", ([lead_of(shipped)],))]
+
+    def test_a_crawlers_demo_request_is_no_hand_raiser(self, shipped):
+        lead_id = shipped.add_lead(EMAIL)
+        sent: list[Job] = []
+        crawler = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+        post(shipped, {"type": "demo_requested", "email": EMAIL, "user_agent": crawler}, sent=sent)
+        assert sent == [Job("process_engagement", ([lead_id],))]
+
+    def test_the_fast_lane_hands_the_lead_off(self, shipped):
+        # Given a cold lead; when it requests a demo and its fast-lane job runs
+        lead_id = shipped.add_lead(EMAIL)
+        shipped.clock.advance(timedelta(hours=1))
+        post(shipped, {"type": "demo_requested", "email": EMAIL})
+        # Then it is SQL, with a notification waiting to be delivered
+        with shipped.database.unit_of_work(readonly=True) as uow:
+            lead = uow.session.get(Lead, lead_id)
+            assert lead is not None and lead.stage == "sql"
+        assert shipped.notifications
+
+    def test_a_funnel_without_hand_raisers_uses_only_the_engagement_lane(self, loop):
+        sent: list[Job] = []
+        post(loop, {"type": "demo_requested", "email": EMAIL}, sent=sent)
+        assert [job.actor for job in sent] == ["process_engagement"]
