@@ -1,7 +1,7 @@
 """Assign a handoff to a rep, fairly when many handoffs happen at once; reps' availability.
 
 The round robin's state (``rep_states``) is read and written in the caller's transaction
-with the team's rows locked (``SELECT … FOR UPDATE`` in name order on PostgreSQL; SQLite
+with every rep's row locked (``SELECT … FOR UPDATE`` in name order on PostgreSQL; SQLite
 write transactions begin IMMEDIATE, which serialises them), so two simultaneous handoffs
 never take the same turn. The locks are held until the caller commits: take them last in
 a transaction that locks other rows, and keep that transaction short.
@@ -11,26 +11,28 @@ Services never commit (STYLE): the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast as typed
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import BigInteger, Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from nurture.config.problems import did_you_mean
-from nurture.core.assignment import Assignment, RepSnapshot, assign, matching_rule
+from nurture.core.assignment import Assignment, RepSnapshot, assign
 from nurture.core.funnel import Funnel
 from nurture.core.handoff_model import HandoffModel, Rep
 from nurture.core.scoring import fit_facts
 from nurture.core.windows import END_OF_DAY
 from nurture.core.working_time import at_work, local_day
 from nurture.errors import NotFound
+from nurture.services.engagement_match import one_of
 from nurture.services.situation import profile_of
 from nurture.services.webhook_tokens import insert_ignoring_conflicts
 from nurture.store.models import Account, Lead, RepState
 
-__all__ = ["RepStatus", "assign_lead", "find_rep", "rep_statuses", "set_away"]
+__all__ = ["RepStatus", "assign_lead", "assign_leads", "find_rep", "rep_statuses", "set_away"]
 
 
 def assign_lead(
@@ -42,41 +44,69 @@ def assign_lead(
     *,
     exclude: frozenset[str] = frozenset(),
 ) -> Assignment:
-    """Choose the rep for ``lead`` reaching ``stage`` and record the turn. The lead's
-    account gets the rep as its owner when it has none (later leads of it stick to them).
-    ``exclude``: reps who may not have it (the previous owner, on SLA reassignment)."""
+    """Choose the rep for ``lead`` reaching ``stage`` and record the turn (``assign_leads``
+    for one). ``exclude``: reps who may not have it (the previous owner, on SLA
+    reassignment)."""
+    [assignment] = assign_leads(session, funnel, [(lead, stage)], now, exclude=exclude)
+    return assignment
+
+
+def assign_leads(
+    session: Session,
+    funnel: Funnel,
+    requests: Sequence[tuple[Lead, str]],
+    now: datetime,
+    *,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Assignment]:
+    """Choose the rep for each lead reaching its stage, in order, as if one at a time: the
+    reps' rows are locked once, the turns taken in memory and written back once. A lead's
+    account gets the rep as its owner when it has none, so a colleague later in the same
+    batch sticks to them too."""
+    if not requests:
+        return []
     model = funnel.handoff
-    account = session.get(Account, lead.account_id) if lead.account_id is not None else None
-    facts = fit_facts(profile_of(lead), dict(account.attributes or {}) if account else {})
-    found = matching_rule(model, stage, facts)
-    team = model.team(found[1].team) if found is not None else ()
-    everyone = [rep.name for rep in model.reps]
-    members = {rep.name for rep in team}
-    rows = {row.name: row for row in _lock(session, everyone, now) if row.name in members}
-    result = assign(
-        model,
-        stage,
-        facts,
-        {name: _snapshot(row) for name, row in rows.items()},
-        now,
-        account_owner=account.owner if account is not None else None,
-        exclude=exclude,
-    )
-    for name, state in result.states.items():
+    accounts = _accounts(session, [lead.account_id for lead, _ in requests])
+    rows = {row.name: row for row in _lock(session, [rep.name for rep in model.reps], now)}
+    states = {name: _snapshot(row) for name, row in rows.items()}
+    owners = {account_id: account.owner for account_id, account in accounts.items()}
+    claimed: dict[int, str] = {}
+    out = []
+    for lead, stage in requests:
+        account = accounts.get(lead.account_id) if lead.account_id is not None else None
+        facts = fit_facts(profile_of(lead), dict(account.attributes or {}) if account else {})
+        owner = owners.get(account.id) if account is not None else None
+        result = assign(model, stage, facts, states, now, account_owner=owner, exclude=exclude)
+        states.update(result.states)
+        if result.rep is not None and account is not None and owner is None:
+            owners[account.id] = claimed[account.id] = result.rep
+        out.append(result)
+    for name, state in states.items():
         row = rows[name]
         if _snapshot(row) != state:
             row.current_weight = state.current_weight
             row.day = state.day
             row.assigned_today = state.assigned_today
             row.updated_at = now
-    if result.rep is not None and account is not None and account.owner is None:
+    if claimed:
         # Conditional: a concurrent handoff of a colleague may have claimed the account.
+        table = typed(Table, Account.__table__)
         session.execute(
-            update(Account)
-            .where(Account.id == account.id, Account.owner.is_(None))
-            .values(owner=result.rep, updated_at=now)
+            update(table)
+            .where(table.c.id == bindparam("account_id"), table.c.owner.is_(None))
+            .values(owner=bindparam("rep"), updated_at=now),
+            [{"account_id": a, "rep": rep} for a, rep in sorted(claimed.items())],
         )
-    return result
+    return out
+
+
+def _accounts(session: Session, ids: Iterable[int | None]) -> dict[int, Account]:
+    """The accounts of ``ids`` in one query (objects already loaded come from the session)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    query = select(Account).where(one_of(session, Account.id, wanted, BigInteger()))
+    return {account.id: account for account in session.scalars(query)}
 
 
 def set_away(session: Session, name: str, until: datetime | None, now: datetime) -> None:

@@ -8,18 +8,20 @@ that holds the signing key, so nothing secret is stored in the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, ColumnElement, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nurture.core.assignment import Assignment
 from nurture.core.funnel import Funnel
 from nurture.core.handoff_model import Channel, HandoffModel, Rep
 from nurture.core.working_time import working_deadline
-from nurture.services.assignment import assign_lead
+from nurture.services.assignment import assign_leads
+from nurture.services.engagement_match import one_of
 from nurture.services.scoring_inputs import DELIVERY_TYPES
 from nurture.services.stages import StageChanged, on_stage_change
 from nurture.services.uow import Jobs
@@ -28,36 +30,56 @@ from nurture.store.models import Account, Event, Handoff, Lead, Notification
 ACTIVITIES = 5  # last real events shown to sales
 
 
-def hand_off(session: Session, jobs: Jobs, funnel: Funnel, changed: StageChanged) -> None:
-    """The stage listener: a lead reaching a handoff stage gets an owner and sales hears."""
+def hand_off(session: Session, jobs: Jobs, funnel: Funnel, changes: Sequence[StageChanged]) -> None:
+    """The stage listener: leads reaching a handoff stage get an owner and sales hears. A
+    batch's handoffs take a constant number of statements: one to close earlier open
+    handoffs, the assignments (``assign_leads``), one INSERT of handoffs, one query for the
+    last activities and one INSERT of notification rows."""
     model = funnel.handoff
-    if changed.to_stage not in model.stages:
+    handing = [change for change in changes if change.to_stage in model.stages]
+    if not handing:
         return
-    lead = session.get(Lead, changed.lead_id)
-    if lead is None:
+    ids = [change.lead_id for change in handing]
+    leads = {lead.id: lead for lead in session.scalars(select(Lead).where(_among(session, ids)))}
+    handing = [change for change in handing if change.lead_id in leads]
+    if not handing:
         return
-    now = changed.at
-    _close_open(session, lead.id, now, superseded_by=changed.to_stage)
-    assignment = assign_lead(session, funnel, lead, changed.to_stage, now)
-    rep = model.rep(assignment.rep) if assignment.rep else None
-    handoff = Handoff(
-        lead_id=lead.id,
-        stage_change_id=changed.change_id,
-        stage=changed.to_stage,
-        owner=assignment.rep,
-        team=assignment.team,
-        assignment=dict(assignment.why),
-        status="open",
-        assigned_at=now,
-        reassignments=0,
-        created_at=now,
-        updated_at=now,
-    )
-    set_sla(handoff, model, rep, now)
-    session.add(handoff)
+    now = handing[0].at  # one batch, one clock
+    for stage in sorted({change.to_stage for change in handing}):
+        reaching = [change.lead_id for change in handing if change.to_stage == stage]
+        _close_open(session, reaching, now, superseded_by=stage)
+    requests = [(leads[change.lead_id], change.to_stage) for change in handing]
+    assignments = assign_leads(session, funnel, requests, now)
+    handoffs = []
+    for change, assignment in zip(handing, assignments, strict=True):
+        handoff = Handoff(
+            lead_id=change.lead_id,
+            stage_change_id=change.change_id,
+            stage=change.to_stage,
+            owner=assignment.rep,
+            team=assignment.team,
+            assignment=dict(assignment.why),
+            status="open",
+            assigned_at=now,
+            reassignments=0,
+            created_at=now,
+            updated_at=now,
+        )
+        set_sla(handoff, model, model.rep(assignment.rep) if assignment.rep else None, now)
+        handoffs.append(handoff)
+    session.add_all(handoffs)
     session.flush()
-    context = handoff_context(session, lead, handoff, changed, assignment, model)
-    notify(session, jobs, model, handoff, "handoff", context, rep, now)
+    activities = _activities(session, ids)
+    outgoing = [
+        Outgoing(
+            handoff,
+            "handoff",
+            _context(session, leads[handoff.lead_id], handoff, change, how, model, activities),
+            model.rep(handoff.owner) if handoff.owner else None,
+        )
+        for handoff, change, how in zip(handoffs, handing, assignments, strict=True)
+    ]
+    notify_all(session, jobs, model, outgoing, now)
 
 
 def set_sla(handoff: Handoff, model: HandoffModel, rep: Rep | None, start: datetime) -> None:
@@ -68,6 +90,16 @@ def set_sla(handoff: Handoff, model: HandoffModel, rep: Rep | None, start: datet
         return
     handoff.remind_at = working_deadline(rep, start, sla.remind_after)
     handoff.reassign_at = working_deadline(rep, start, sla.reassign_after)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A notification to write for ``handoff``: its kind, what it says, to whom."""
+
+    handoff: Handoff
+    kind: str
+    context: dict[str, Any]
+    rep: Rep | None
 
 
 def notify(
@@ -82,29 +114,48 @@ def notify(
     *,
     channels: Iterable[Channel] | None = None,
 ) -> list[Notification]:
-    """One outbox row per channel (email only when there is an owner to write to), each
-    enqueued after commit. The idempotency key makes a resend recognisable downstream."""
+    """``notify_all`` for one handoff."""
+    outgoing = [Outgoing(handoff, kind, context, rep)]
+    return notify_all(session, jobs, model, outgoing, now, channels=channels)
+
+
+def notify_all(
+    session: Session,
+    jobs: Jobs,
+    model: HandoffModel,
+    outgoing: Sequence[Outgoing],
+    now: datetime,
+    *,
+    channels: Iterable[Channel] | None = None,
+) -> list[Notification]:
+    """One outbox row per handoff and channel (email only when there is an owner to write
+    to), flushed together, each enqueued after commit. The idempotency key makes a resend
+    recognisable downstream."""
     rows = []
-    serial = handoff.reassignments
-    for channel in channels if channels is not None else model.channels:
-        if channel is Channel.EMAIL and rep is None:
-            continue
-        row = Notification(
-            handoff_id=handoff.id,
-            lead_id=handoff.lead_id,
-            kind=kind,
-            channel=channel.value,
-            recipient=rep.email if channel is Channel.EMAIL and rep else None,
-            context=context | {"kind": kind},
-            idempotency_key=f"handoff-{handoff.id}-{kind}-{serial}-{channel.value}",
-            status="pending",
-            attempts=0,
-            next_attempt_at=None,  # due now; set only for retries (a lost job: updated_at)
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        rows.append(row)
+    chosen = list(channels) if channels is not None else list(model.channels)
+    for item in outgoing:
+        handoff, kind, rep = item.handoff, item.kind, item.rep
+        serial = handoff.reassignments
+        for channel in chosen:
+            if channel is Channel.EMAIL and rep is None:
+                continue
+            rows.append(
+                Notification(
+                    handoff_id=handoff.id,
+                    lead_id=handoff.lead_id,
+                    kind=kind,
+                    channel=channel.value,
+                    recipient=rep.email if channel is Channel.EMAIL and rep else None,
+                    context=item.context | {"kind": kind},
+                    idempotency_key=f"handoff-{handoff.id}-{kind}-{serial}-{channel.value}",
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=None,  # due now; set only for retries (lost job: updated_at)
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    session.add_all(rows)
     session.flush()
     for row in rows:
         jobs.enqueue("deliver_notification", row.id)
@@ -120,6 +171,19 @@ def handoff_context(
     model: HandoffModel,
 ) -> dict[str, Any]:
     """Everything sales needs to act, as the notifiers read it (docs/notifications.md)."""
+    activities = _activities(session, [lead.id])
+    return _context(session, lead, handoff, changed, assignment, model, activities)
+
+
+def _context(
+    session: Session,
+    lead: Lead,
+    handoff: Handoff,
+    changed: StageChanged | None,
+    assignment: Assignment | None,
+    model: HandoffModel,
+    activities: dict[int, list[dict[str, Any]]],
+) -> dict[str, Any]:
     account = session.get(Account, lead.account_id) if lead.account_id is not None else None
     rep = model.rep(handoff.owner) if handoff.owner else None
     reason: dict[str, Any] = dict(changed.reason) if changed is not None else {}
@@ -150,36 +214,64 @@ def handoff_context(
             else None
         ),
         "assigned_because": assignment.why.get("reason") if assignment is not None else None,
-        "activities": _activities(session, lead.id),
+        "activities": activities.get(lead.id, []),
     }
 
 
-def _activities(session: Session, lead_id: int) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(Event.type, Event.occurred_at, Event.url)
+def _activities(session: Session, lead_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The last ACTIVITIES real events of each lead, newest first, in one query."""
+    newest = (
+        func.row_number()
+        .over(
+            partition_by=Event.lead_id,
+            order_by=(Event.occurred_at.desc(), Event.id.desc()),
+        )
+        .label("newest")
+    )
+    ranked = (
+        select(Event.lead_id, Event.type, Event.occurred_at, Event.url, newest)
         .where(
-            Event.lead_id == lead_id,
+            _among(session, lead_ids, Event.lead_id),
             Event.machine.is_(False),
             Event.type.not_in(DELIVERY_TYPES),
         )
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(ACTIVITIES)
+        .subquery()
     )
-    return [{"type": kind, "occurred_at": at.isoformat(), "url": url} for kind, at, url in rows]
+    rows = session.execute(
+        select(ranked.c.lead_id, ranked.c.type, ranked.c.occurred_at, ranked.c.url)
+        .where(ranked.c.newest <= ACTIVITIES)
+        .order_by(ranked.c.lead_id, ranked.c.newest)
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for lead_id, kind, at, url in rows:
+        found.setdefault(lead_id, []).append(
+            {"type": kind, "occurred_at": at.isoformat(), "url": url}
+        )
+    return found
 
 
-def _close_open(session: Session, lead_id: int, now: datetime, *, superseded_by: str) -> None:
+def _among(
+    session: Session, lead_ids: list[int], column: InstrumentedAttribute[Any] | None = None
+) -> ColumnElement[bool]:
+    return one_of(session, column if column is not None else Lead.id, lead_ids, BigInteger())
+
+
+def _close_open(
+    session: Session, lead_ids: list[int], now: datetime, *, superseded_by: str
+) -> None:
     """A lead handed off again (MQL accepted -> SQL) closes its earlier open handoff."""
+    reason = f"now {superseded_by}"[:40]
     session.execute(
         update(Handoff)
-        .where(Handoff.lead_id == lead_id, Handoff.status == "open")
+        .where(_among(session, lead_ids, Handoff.lead_id), Handoff.status == "open")
         .values(
             status="superseded",
-            outcome_reason=f"now {superseded_by}"[:40],
+            outcome_reason=reason,
             remind_at=None,
             reassign_at=None,
             updated_at=now,
         )
+        .execution_options(synchronize_session=False)
     )
 
 

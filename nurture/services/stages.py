@@ -36,12 +36,13 @@ class StageChanged:
     at: datetime
 
 
-StageListener = Callable[[Session, Jobs, Funnel, StageChanged], None]
+StageListener = Callable[[Session, Jobs, Funnel, Sequence[StageChanged]], None]
 _listeners: list[StageListener] = []
 
 
 def on_stage_change(listener: StageListener) -> StageListener:
-    """Register ``listener``; it runs inside the transaction of every stage change."""
+    """Register ``listener``; it runs inside the transaction of every stage change, once per
+    batch of changes (``change_stages``), so it can do a batch's work in a few statements."""
     if listener not in _listeners:
         _listeners.append(listener)
     return listener
@@ -84,7 +85,8 @@ def change_stages(
     """``change_stage`` for many leads (each at most once) with a constant number of
     statements: one multi-row INSERT of the stage_changes rows, one UPDATE exiting the live
     enrollments per stage reached, one query and one INSERT for the new enrollments; then
-    the listeners, in order. Nothing is written if any ``to_stage`` is unknown."""
+    the listeners, each once with every change. Nothing is written if any ``to_stage`` is
+    unknown."""
     for move in moves:
         if move.to_stage not in funnel.stages:
             raise ValueError(
@@ -123,7 +125,6 @@ def change_stages(
         move.lead.stage_entered_at = now
         move.lead.updated_at = now
     enroll_in_stage_sequence(session, funnel, [move.lead for move in moves], now)
-    for changed in changes:
-        for listener in list(_listeners):
-            listener(session, jobs, funnel, changed)
+    for listener in list(_listeners):
+        listener(session, jobs, funnel, changes)
     return changes

@@ -16,7 +16,13 @@ from nurture.core.conditions import AttributeIs, Op
 from nurture.core.funnel import Funnel
 from nurture.core.handoff_model import AssignmentRule, HandoffModel, Rep
 from nurture.errors import NotFound
-from nurture.services.assignment import assign_lead, find_rep, rep_statuses, set_away
+from nurture.services.assignment import (
+    assign_lead,
+    assign_leads,
+    find_rep,
+    rep_statuses,
+    set_away,
+)
 from nurture.services.uow import Database
 from nurture.store.models import Account, Lead, RepState
 from tests.support import small_funnel
@@ -204,3 +210,28 @@ def test_two_batches_handing_off_to_two_teams_in_opposite_order_do_not_deadlock(
 
     assert errors == []
     assert Counter(picks) == {"Lena": 2, "Rachel": 2}
+
+
+def test_a_batch_takes_the_same_turns_as_one_at_a_time_and_sticks_within_itself(database):
+    """process_engagement hands a batch's leads over together (assign_leads): the turns are
+    those of one handoff after another, and a colleague later in the batch goes to the rep
+    the batch just made the account's owner."""
+    funnel = team_funnel()
+    loose = add_leads(database, 3)
+    first, colleague = add_leads(database, 2, "northwind.example")
+    with database.unit_of_work() as uow:
+        leads = [uow.session.get(Lead, i) for i in (*loose, first, colleague)]
+        requests = [(lead, "mql") for lead in leads if lead is not None]
+        picks = assign_leads(uow.session, funnel, requests, NOW)
+    assert [(p.rep, p.why["method"]) for p in picks] == [
+        ("Ana", "round_robin"),
+        ("Ben", "round_robin"),
+        ("Cleo", "round_robin"),
+        ("Ana", "round_robin"),
+        ("Ana", "sticky"),
+    ]
+    assert owner_of(database, "northwind.example") == "Ana"
+    with database.unit_of_work(readonly=True) as uow:
+        rows = uow.session.execute(select(RepState.name, RepState.assigned_today))
+        counts = {name: count for name, count in rows}
+    assert (counts["Ana"], counts["Ben"], counts["Cleo"]) == (3, 1, 1)  # the batch was stored

@@ -104,6 +104,33 @@ class TestHandoff:
         ]
         assert owners.count("Priya Shah") == 4 and owners.count("Tom Becker") == 2
 
+    def test_leads_reaching_mql_in_one_batch_get_their_own_owner_and_activities(self, loop):
+        """One process_engagement job hands its leads over together: each gets its own
+        handoff, a turn of the round robin, and the activities in its notification are its
+        own, newest first."""
+        emails = [f"lead{n}@co{n}.example" for n in range(3)]
+        ids = [loop.add_lead(email, **FIT_A) for email in emails]
+        pricing = "https://l.example/pricing"
+        events = []
+        for n, email in enumerate(emails):
+            events += [
+                {"type": "page_view", "email": email, "url": f"{pricing}?lead={n}",
+                 "event_id": f"{email}1"},
+                {"type": "page_view", "email": email, "url": f"{pricing}/x{n}",
+                 "event_id": f"{email}2"},
+                {"type": "trial_started", "email": email, "event_id": f"{email}3"},
+                {"type": "download", "email": email, "event_id": f"{email}4"},
+            ]  # fmt: skip
+        site(loop, *events)
+        found = [handoffs(loop, lead_id) for lead_id in ids]
+        assert [len(h) for h in found] == [1, 1, 1]
+        assert [h[0].owner for h in found] == ["Priya Shah", "Tom Becker", "Priya Shah"]
+        for n, [handoff] in enumerate(found):
+            context = notifications(loop, handoff.id)[0].context
+            assert context["lead"]["email"] == emails[n]
+            urls = {a["url"] for a in context["activities"] if a["url"]}
+            assert urls == {f"{pricing}?lead={n}", f"{pricing}/x{n}"}
+
 
 class TestFeedback:
     def test_accepting_an_mql_makes_it_sql_and_hands_it_to_an_account_executive(self, loop):
