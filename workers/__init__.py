@@ -8,6 +8,9 @@ in-process worker threads instead.
 from __future__ import annotations
 
 from workers import actors
+from workers.boot import WarmUp
 from workers.broker import broker, dispatch
+
+broker.add_middleware(WarmUp())  # the runtime is built at boot, not by the first message
 
 __all__ = ["actors", "broker", "dispatch"]
