@@ -8,8 +8,11 @@ already stored (opens, a tenth of them machine-flagged, clicks on sent emails, p
 /pricing among them, downloads, webinars, trials, a few demo requests). The funnel is the
 example one at the repo root, scoring model and all (nurture.yaml): what users run.
 
-The real workers start as an operator runs them, ``dramatiq workers --processes 2 --threads
-8`` (dramatiq_worker_timeout=100); once they are ready the clock starts, and the bench
+The real workers start as docker-compose.yml's ``worker`` service runs them, ``dramatiq
+workers --processes 2 --threads 2`` (dramatiq_worker_timeout=100: two threads per process
+wait least on row locks, docs/operations-latency.md; ``--threads 8``, Dramatiq's default,
+measured 4,187 events/s against 6,113 with 2 threads, the cores 66% busy against 73%, on
+2026-11-23 after handoffs were batched); once they are ready the clock starts, and the bench
 enqueues ``process_engagement`` for every lead, in chunks of ``JOB_CHUNK`` lead ids as
 ``store_events`` does after a batch (each lead once: a backlog, the case batching is for).
 It stops when every lead is scored (``scored_at`` set, visible once its job committed) and
@@ -68,6 +71,7 @@ from nurture.config import load_funnel
 from nurture.services.engagement import JOB_CHUNK
 
 TARGET = 5_000  # events/s
+THREADS = "2"  # per worker process, as docker-compose.yml's worker service runs them
 QUEUE = "engagement"  # process_engagement's queue (workers/actors.py)
 DELAYED = f"{QUEUE}.DQ"  # where Dramatiq keeps retries until due
 # What bench/_process_count.py counts in the workers (not imported: it sets up a broker).
@@ -194,7 +198,7 @@ def main() -> None:
         "--chunk", type=int, default=JOB_CHUNK, help="leads per job (default: the engine's)"
     )
     parser.add_argument(
-        "--threads", default=WORKER_ARGS[3], help="threads per worker process (default: 8)"
+        "--threads", default=THREADS, help=f"threads per worker process (default: {THREADS})"
     )
     args = parser.parse_args()
     worker_args = (*WORKER_ARGS[:3], str(args.threads))

@@ -106,7 +106,8 @@ def read_events(
     )
     if end is not None:
         query = query.where(Event.occurred_at <= end)
-    rows = session.connection().execute(query)  # plain rows: no ORM result machinery per row
+    # Plain rows, fetched at once: no ORM result machinery and no fetchone() per row.
+    rows = session.connection().execute(query).all()
     found: dict[int, list[ScoredEvent]] = defaultdict(list)
     for lead_id, event_id, kind, at, url, step, payload, machine in rows:
         found[lead_id].append(
