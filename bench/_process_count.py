@@ -1,6 +1,7 @@
 """Counts the ``process_engagement`` jobs the workers of bench/process.py run, and the leads
-they rescore, in Redis (not a benchmark itself). A job may enqueue more (colleagues whose
-account signal changed), so these show how much work the run really was.
+they were given, in Redis (not a benchmark itself). A job may enqueue more
+(``rescore_account_peers``: colleagues whose account signal changed, of whom those rescored
+since are skipped), so these show how much work the run really was.
 
 Loaded beside the real actors, adding a middleware to the broker ``workers.broker`` sets up:
 
@@ -19,6 +20,7 @@ from dramatiq.middleware import Middleware
 from nurture.settings import load_settings
 from workers.broker import broker
 
+ACTORS = frozenset({"process_engagement", "rescore_account_peers"})
 JOBS = "bench:process:jobs"
 LEADS = "bench:process:leads"
 
@@ -35,7 +37,7 @@ class CountJobs(Middleware):
         result: Any | None = None,
         exception: BaseException | None = None,
     ) -> None:
-        if message.actor_name != "process_engagement" or exception is not None:
+        if message.actor_name not in ACTORS or exception is not None:
             return
         with self.redis.pipeline() as pipe:
             pipe.incr(JOBS)

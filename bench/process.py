@@ -89,7 +89,7 @@ class Run:
     enrolled: dict[str, int]  # live enrollments by sequence, afterwards
     failures: int  # tracebacks in the workers' log (a retried job, a deadlock...)
     jobs: int  # process_engagement jobs run (the bench's and those they enqueued)
-    rescored: int  # leads those jobs rescored, all told
+    rescored: int  # leads those jobs were given, all told
 
     @property
     def rate(self) -> float:
@@ -169,9 +169,9 @@ def report(run: Run, chunk: int, threads: str) -> None:
         f"(the {cores} cores were {sum(run.cpu.values()) / run.seconds / cores:.0%} ours)"
     )
     note(
-        f"  {run.jobs} jobs ran, rescoring {run.rescored} leads "
+        f"  {run.jobs} jobs ran, given {run.rescored} leads "
         f"({run.rescored / run.history.leads:.2f} per lead: a job also enqueues colleagues "
-        "whose account signal changed)"
+        "whose account signal changed; those rescored since are skipped)"
     )
     if run.failures:
         note(f"  the workers logged {run.failures} tracebacks (retried jobs)")

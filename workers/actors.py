@@ -49,6 +49,19 @@ def process_engagement(lead_ids: list[int]) -> None:
     _engage(lead_ids)
 
 
+@dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="engagement")
+def rescore_account_peers(lead_ids: list[int]) -> None:
+    """Rescore colleagues whose account signal another job's engagement changed (those of
+    them not rescored since)."""
+    from nurture.services import engagement
+
+    rt = get_runtime()
+    with rt.database.unit_of_work() as uow:
+        engagement.rescore_account_peers(
+            uow.session, uow.jobs, rt.funnels.current, lead_ids, rt.clock.now()
+        )
+
+
 # The fast lane (issue 7): leads whose new events include a hand-raiser, on a queue of their
 # own that a worker serves apart from the engagement backlog (docs/operations-latency.md).
 @dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="handoffs")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import BigInteger, false, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Subquery, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from nurture.core.scoring_model import ScoringModel
+from nurture.core.scoring_model import AccountSignal, ScoringModel
 from nurture.services.engagement_match import one_of
 from nurture.services.scoring_inputs import DELIVERY_TYPES
 from nurture.store.models import Event, Lead
@@ -25,21 +25,57 @@ def stale_account_peers(
 ) -> list[int]:
     """Leads sharing an account with ``lead_ids`` (not among them) whose account signal
     holds now and whose score predates the account's latest engagement."""
+    return _stale(session, model, lead_ids, now, colleagues=True)
+
+
+def still_stale(
+    session: Session, model: ScoringModel, lead_ids: Sequence[int], now: datetime
+) -> list[int]:
+    """The leads among ``lead_ids`` (peers sent to be rescored) whose score still predates
+    their account's latest engagement: in a backlog, most were rescored by their own job
+    between being sent and this check."""
+    return _stale(session, model, lead_ids, now, colleagues=False)
+
+
+def _stale(
+    session: Session,
+    model: ScoringModel,
+    lead_ids: Sequence[int],
+    now: datetime,
+    *,
+    colleagues: bool,
+) -> list[int]:
+    """Stale leads of the accounts of ``lead_ids``: their colleagues, or they themselves."""
     signal = model.account
     if signal is None or not lead_ids:
         return []
     ids = sorted(set(lead_ids))
+    given = one_of(session, Lead.id, ids, BigInteger())
     accounts = (
         select(Lead.account_id)
-        .where(one_of(session, Lead.id, ids, BigInteger()), Lead.account_id.is_not(None))
+        .where(given, Lead.account_id.is_not(None))
         .distinct()
         .scalar_subquery()
     )
-    engaged = (  # accounts whose signal holds now, with their latest engagement
+    engaged = _engaged(signal, Lead.account_id.in_(accounts), now)
+    found = session.scalars(
+        select(Lead.id)
+        .join(engaged, engaged.c.account_id == Lead.account_id)
+        .where(
+            ~given if colleagues else given,
+            or_(Lead.scored_at.is_(None), Lead.scored_at < engaged.c.latest),
+        )
+    )
+    return sorted(set(found))
+
+
+def _engaged(signal: AccountSignal, accounts: ColumnElement[bool], now: datetime) -> Subquery:
+    """Accounts (among ``accounts``) whose signal holds now, with their latest engagement."""
+    return (
         select(Lead.account_id.label("account_id"), func.max(Event.occurred_at).label("latest"))
         .join(Lead, Lead.id == Event.lead_id)
         .where(
-            Lead.account_id.in_(accounts),
+            accounts,
             Event.occurred_at > now - signal.window,
             Event.occurred_at <= now,
             Event.machine == false(),
@@ -49,12 +85,3 @@ def stale_account_peers(
         .having(func.count(func.distinct(Event.lead_id)) >= signal.min_contacts)
         .subquery()
     )
-    peers = session.scalars(
-        select(Lead.id)
-        .join(engaged, engaged.c.account_id == Lead.account_id)
-        .where(
-            ~one_of(session, Lead.id, ids, BigInteger()),
-            or_(Lead.scored_at.is_(None), Lead.scored_at < engaged.c.latest),
-        )
-    )
-    return sorted(set(peers))

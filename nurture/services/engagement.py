@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
 from nurture.core.funnel import Funnel
 from nurture.ingest.events import InboundEvent
-from nurture.services.account_peers import stale_account_peers
+from nurture.services.account_peers import stale_account_peers, still_stale
 from nurture.services.engagement_match import Match, match_events, one_of
 from nurture.services.enrollment import wake_waiting
 from nurture.services.scoring import Rescored, rescore_leads
@@ -102,8 +102,18 @@ def process_engagement(
     wake_waiting(session, ids, now)
     peers = stale_account_peers(session, funnel.scoring, ids, now)
     for chunk in _chunks(peers, JOB_CHUNK):
-        jobs.enqueue("process_engagement", list(chunk))
+        jobs.enqueue("rescore_account_peers", list(chunk))
     return outcome
+
+
+def rescore_account_peers(
+    session: Session, jobs: Jobs, funnel: Funnel, lead_ids: Iterable[int], now: datetime
+) -> Rescored:
+    """``process_engagement`` for colleagues another job sent: only those whose score still
+    predates their account's latest engagement. In a backlog most were rescored by their own
+    job in between, and rescoring them again would only repeat the work."""
+    stale = still_stale(session, funnel.scoring, list(lead_ids), now)
+    return process_engagement(session, jobs, funnel, stale, now)
 
 
 def _touch_last_engaged(session: Session, lead_ids: list[int]) -> None:

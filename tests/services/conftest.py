@@ -57,6 +57,13 @@ class Loop:
                 engagement.process_engagement(
                     uow.session, uow.jobs, rt.funnels.current, ids, self.clock.now()
                 )
+        elif job.actor == "rescore_account_peers":
+            ids = job.args[0]
+            assert isinstance(ids, list)
+            with rt.database.unit_of_work() as uow:
+                engagement.rescore_account_peers(
+                    uow.session, uow.jobs, rt.funnels.current, ids, self.clock.now()
+                )
         elif job.actor == "deliver_notification":
             notification_id = job.args[0]
             assert isinstance(notification_id, int)

@@ -278,3 +278,32 @@ class TestAccountSignal:
         account = {c["rule"]: c["points"] for c in explain(loop, cy)["score"]["contributions"]}
         assert account["account activity"] == 10.0
         assert lead(loop, cy).engagement == 10.0
+
+    def test_a_colleague_rescored_by_its_own_job_is_not_rescored_again(self, loop):
+        """Peers are sent as rescore_account_peers jobs; in a backlog a peer's own job often
+        runs first, and then the peers job leaves it alone (the same work, twice)."""
+        ana, _ = new_cold_lead(loop, "ana@northwind.example")
+        new_cold_lead(loop, "ben@northwind.example")
+        held: list[Job] = []
+        run = loop.database.dispatcher
+        loop.database.dispatcher = lambda job: (
+            held.append(job) if job.actor == "rescore_account_peers" else run(job)
+        )
+        site(loop, dict(page_view("/pricing", 1), email="ana@northwind.example"))
+        loop.clock.advance(timedelta(minutes=5))
+        site(loop, dict(page_view("/blog", 2), email="ben@northwind.example"))
+        assert [job.args[0] for job in held] == [[ana]]  # two engaged: Ana's score is stale
+
+        loop.clock.advance(timedelta(minutes=5))
+        site(loop, dict(page_view("/docs", 3), email="ana@northwind.example"))
+        own = lead(loop, ana).scored_at  # her own job ran first
+        loop.clock.advance(timedelta(minutes=5))
+        for job in held[:1]:
+            run(job)
+        assert lead(loop, ana).scored_at == own  # nothing new since: left alone
+
+        loop.clock.advance(timedelta(minutes=5))
+        site(loop, dict(page_view("/careers", 4), email="ben@northwind.example"))
+        for job in held[1:]:
+            run(job)
+        assert lead(loop, ana).scored_at != own  # Ben engaged again: Ana rescored
