@@ -8,6 +8,7 @@ import ipaddress
 import json
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -65,7 +66,7 @@ class SiteEventIn(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        return normalise_email(value) if value else None
+        return _normalised(value) if value else None
 
     @field_validator("url")
     @classmethod
@@ -91,6 +92,13 @@ class SiteEventIn(BaseModel):
         if size > MAX_PROPERTIES_BYTES:
             raise ValueError(f"is {size} bytes as JSON; at most {MAX_PROPERTIES_BYTES}")
         return value
+
+
+@lru_cache(maxsize=4096)
+def _normalised(email: str) -> str:
+    """``normalise_email``, remembered: a site posts the same visitors' emails again and
+    again, and the full syntax check was a tenth of the API's time per event."""
+    return normalise_email(email)
 
 
 def parse_events(raw: object, now: datetime, *, max_items: int, public: bool) -> list[SiteEventIn]:

@@ -43,12 +43,11 @@ from nurture.services.site_event_input import (
     SiteEventIn,
     stored_type,
 )
+from nurture.services.site_event_insert import insert_events
 from nurture.services.uow import Jobs
 from nurture.services.visitors import Sighting, email_key, known_leads, record_sightings, stitch
-from nurture.services.webhook_tokens import insert_ignoring_conflicts
-from nurture.store.models import Event, Lead
+from nurture.store.models import Lead
 
-INSERT_CHUNK = 1000  # 16 columns x 1,000 rows stays under SQLite's 32,766 variables
 JOB_CHUNK = 500
 ENGAGEMENT_ACTOR = "process_engagement"
 HAND_RAISER_ACTOR = "process_hand_raisers"  # the fast lane: queue ``handoffs``
@@ -104,7 +103,7 @@ def record_site_events(
     for event in events:
         row = _row(event, leads, by_visitor, now, source, meta)
         unique.setdefault(row["source_event_id"], row)
-    new = _insert(session, list(unique.values()))
+    new = insert_events(session, list(unique.values()))
     seen = [
         Sighting(r["visitor_id"], r["occurred_at"], identified.get(r["visitor_id"]))
         for r in new
@@ -222,19 +221,3 @@ def _crawler(user_agent: str | None) -> str | None:
         return f"scanner: {name}"
     mark = next((m for m in CRAWLER_MARKS if m in agent), None)
     return f"crawler user agent ({mark.strip()})" if mark else None
-
-
-def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert, ignoring events already stored; the rows that are new. Sorted by key, so two
-    overlapping batches take the unique index's locks in the same order."""
-    rows.sort(key=lambda r: r["source_event_id"])
-    by_key = {r["source_event_id"]: r for r in rows}
-    new: list[dict[str, Any]] = []
-    for start in range(0, len(rows), INSERT_CHUNK):
-        statement = (
-            insert_ignoring_conflicts(session, Event, "source", "source_event_id")
-            .values(rows[start : start + INSERT_CHUNK])
-            .returning(Event.source_event_id)
-        )
-        new.extend(by_key[key] for key in session.scalars(statement))
-    return new
