@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import BigInteger, ColumnElement, Subquery, false, func, or_, select
+from sqlalchemy import Select, bindparam, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from nurture.core.scoring_model import AccountSignal, ScoringModel
-from nurture.services.engagement_match import one_of
+from nurture.core.scoring_model import ScoringModel
 from nurture.services.scoring_inputs import DELIVERY_TYPES
+from nurture.services.statements import dialect_of, ids_in
 from nurture.store.models import Event, Lead
 
 
@@ -49,39 +50,44 @@ def _stale(
     signal = model.account
     if signal is None or not lead_ids:
         return []
-    ids = sorted(set(lead_ids))
-    given = one_of(session, Lead.id, ids, BigInteger())
+    params = {
+        "ids": sorted(set(lead_ids)),
+        "start": now - signal.window,
+        "now": now,
+        "contacts": signal.min_contacts,
+    }
+    found = session.scalars(_stale_query(dialect_of(session), colleagues), params)
+    return sorted(set(found))
+
+
+@cache
+def _stale_query(dialect: str, colleagues: bool) -> Select[int]:
+    given = ids_in(dialect, Lead.id, "ids")
     accounts = (
         select(Lead.account_id)
         .where(given, Lead.account_id.is_not(None))
         .distinct()
         .scalar_subquery()
     )
-    engaged = _engaged(signal, Lead.account_id.in_(accounts), now)
-    found = session.scalars(
+    engaged = (  # accounts whose signal holds now, with their latest engagement
+        select(Lead.account_id.label("account_id"), func.max(Event.occurred_at).label("latest"))
+        .join(Lead, Lead.id == Event.lead_id)
+        .where(
+            Lead.account_id.in_(accounts),
+            Event.occurred_at > bindparam("start"),
+            Event.occurred_at <= bindparam("now"),
+            Event.machine == false(),
+            Event.type.not_in(DELIVERY_TYPES),
+        )
+        .group_by(Lead.account_id)
+        .having(func.count(func.distinct(Event.lead_id)) >= bindparam("contacts"))
+        .subquery()
+    )
+    return (
         select(Lead.id)
         .join(engaged, engaged.c.account_id == Lead.account_id)
         .where(
             ~given if colleagues else given,
             or_(Lead.scored_at.is_(None), Lead.scored_at < engaged.c.latest),
         )
-    )
-    return sorted(set(found))
-
-
-def _engaged(signal: AccountSignal, accounts: ColumnElement[bool], now: datetime) -> Subquery:
-    """Accounts (among ``accounts``) whose signal holds now, with their latest engagement."""
-    return (
-        select(Lead.account_id.label("account_id"), func.max(Event.occurred_at).label("latest"))
-        .join(Lead, Lead.id == Event.lead_id)
-        .where(
-            accounts,
-            Event.occurred_at > now - signal.window,
-            Event.occurred_at <= now,
-            Event.machine == false(),
-            Event.type.not_in(DELIVERY_TYPES),
-        )
-        .group_by(Lead.account_id)
-        .having(func.count(func.distinct(Event.lead_id)) >= signal.min_contacts)
-        .subquery()
     )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Result, select, update
+from sqlalchemy import BigInteger, Result, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
 from nurture.core.sequence import Sequence as FunnelSequence
 from nurture.services.engagement_match import one_of
+from nurture.services.statements import dialect_of, ids_in
 from nurture.store.models import Enrollment, Lead
 
 LIVE_STATUSES = ("active", "waiting_for_event")
@@ -101,16 +103,18 @@ def wake_waiting(session: Session, lead_ids: Iterable[int], now: datetime) -> in
     ids = sorted(set(lead_ids))
     if not ids:
         return 0
-    result = session.execute(
+    result = session.execute(_wake_statement(dialect_of(session)), {"ids": ids, "now": now})
+    return _rowcount(result)
+
+
+@cache
+def _wake_statement(dialect: str) -> Update:
+    return (
         update(Enrollment)
-        .where(
-            one_of(session, Enrollment.lead_id, ids, BigInteger()),
-            Enrollment.status == "waiting_for_event",
-        )
-        .values(next_run_at=now, updated_at=now)
+        .where(ids_in(dialect, Enrollment.lead_id, "ids"), Enrollment.status == "waiting_for_event")
+        .values(next_run_at=bindparam("now"), updated_at=bindparam("now"))
         .execution_options(synchronize_session="fetch")
     )
-    return _rowcount(result)
 
 
 def _rowcount(result: Result[Any]) -> int:

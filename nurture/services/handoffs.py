@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Select, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from nurture.core.assignment import Assignment
@@ -24,6 +25,7 @@ from nurture.services.assignment import assign_leads
 from nurture.services.engagement_match import one_of
 from nurture.services.scoring_inputs import DELIVERY_TYPES
 from nurture.services.stages import StageChanged, on_stage_change
+from nurture.services.statements import dialect_of, ids_in
 from nurture.services.uow import Jobs
 from nurture.store.models import Account, Event, Handoff, Lead, Notification
 
@@ -220,6 +222,18 @@ def _context(
 
 def _activities(session: Session, lead_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The last ACTIVITIES real events of each lead, newest first, in one query."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for lead_id, kind, at, url in session.execute(
+        _activities_query(dialect_of(session)), {"ids": lead_ids}
+    ):
+        found.setdefault(lead_id, []).append(
+            {"type": kind, "occurred_at": at.isoformat(), "url": url}
+        )
+    return found
+
+
+@cache
+def _activities_query(dialect: str) -> Select[int, str, datetime, str | None]:
     newest = (
         func.row_number()
         .over(
@@ -231,23 +245,17 @@ def _activities(session: Session, lead_ids: list[int]) -> dict[int, list[dict[st
     ranked = (
         select(Event.lead_id, Event.type, Event.occurred_at, Event.url, newest)
         .where(
-            _among(session, lead_ids, Event.lead_id),
+            ids_in(dialect, Event.lead_id, "ids"),
             Event.machine.is_(False),
             Event.type.not_in(DELIVERY_TYPES),
         )
         .subquery()
     )
-    rows = session.execute(
+    return (
         select(ranked.c.lead_id, ranked.c.type, ranked.c.occurred_at, ranked.c.url)
         .where(ranked.c.newest <= ACTIVITIES)
         .order_by(ranked.c.lead_id, ranked.c.newest)
     )
-    found: dict[int, list[dict[str, Any]]] = {}
-    for lead_id, kind, at, url in rows:
-        found.setdefault(lead_id, []).append(
-            {"type": kind, "occurred_at": at.isoformat(), "url": url}
-        )
-    return found
 
 
 def _among(

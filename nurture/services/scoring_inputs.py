@@ -12,13 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import BigInteger, case, false, func, null, select
+from sqlalchemy import Select, bindparam, case, false, func, null, select
 from sqlalchemy.orm import Session
 
 from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
 from nurture.core.scoring_scope import counted_events
-from nurture.services.engagement_match import one_of
+from nurture.services.statements import dialect_of, ids_in
 from nurture.store.models import Account, Event, Lead, Message
 
 #: Delivery facts, not engagement: they never count as a lead "engaging".
@@ -50,24 +52,16 @@ def load_inputs(
     lock: bool = True,
 ) -> ScoringInputs:
     """Read (and with ``lock``, lock FOR NO KEY UPDATE) the leads and what scores them."""
+    dialect = dialect_of(session)
     ids = sorted(set(lead_ids))
-    query = select(Lead).where(one_of(session, Lead.id, ids, BigInteger())).order_by(Lead.id)
-    if lock:
-        query = query.with_for_update(key_share=True)
-    leads = list(session.scalars(query))
+    leads = list(session.scalars(_leads_query(dialect, lock), {"ids": ids}))
     inputs = ScoringInputs(leads)
     if not leads:
         return inputs
     account_ids = sorted({lead.account_id for lead in leads if lead.account_id is not None})
     if account_ids:
-        inputs.accounts = {
-            account_id: attributes or {}
-            for account_id, attributes in session.execute(
-                select(Account.id, Account.attributes).where(
-                    one_of(session, Account.id, account_ids, BigInteger())
-                )
-            )
-        }
+        rows = session.execute(_accounts_query(dialect), {"ids": account_ids})
+        inputs.accounts = {account_id: attributes or {} for account_id, attributes in rows}
     data_types = types_filtered_by_data(model)
     events = read_events(session, [lead.id for lead in leads], data_types)
     inputs.events = {  # a recycled lead counts only what it did since (counted_events)
@@ -88,26 +82,10 @@ def read_events(
 ) -> dict[int, list[ScoredEvent]]:
     """The leads' events as scoring sees them (up to ``end`` when given), with the step of
     the email each refers to and ``data`` only for ``data_types``."""
-    kinds = sorted(data_types)
-    data = case((Event.type.in_(kinds), Event.data), else_=null()) if kinds else null()
-    query = (
-        select(
-            Event.lead_id,
-            Event.id,
-            Event.type,
-            Event.occurred_at,
-            Event.url,
-            Message.step_id,
-            data,
-            Event.machine,
-        )
-        .outerjoin(Message, Message.id == Event.message_id)
-        .where(one_of(session, Event.lead_id, lead_ids, BigInteger()))
-    )
-    if end is not None:
-        query = query.where(Event.occurred_at <= end)
+    query = _events_query(dialect_of(session), tuple(sorted(data_types)), end is not None)
+    params: dict[str, object] = {"ids": lead_ids} | ({"end": end} if end is not None else {})
     # Plain rows, fetched at once: no ORM result machinery and no fetchone() per row.
-    rows = session.connection().execute(query).all()
+    rows = session.connection().execute(query, params).all()
     found: dict[int, list[ScoredEvent]] = defaultdict(list)
     for lead_id, event_id, kind, at, url, step, payload, machine in rows:
         found[lead_id].append(
@@ -129,24 +107,61 @@ def _activity(
 ) -> dict[int, list[AccountActivity]]:
     """Per account: each of its leads with a real engagement event in (start, end], at the
     latest such event."""
-    rows = session.execute(
-        select(Lead.account_id, Event.lead_id, func.max(Event.occurred_at))
-        .join(Lead, Lead.id == Event.lead_id)
-        .where(
-            one_of(session, Lead.account_id, account_ids, BigInteger()),
-            Event.occurred_at > start,
-            Event.occurred_at <= end,
-            Event.machine == false(),
-            Event.type.not_in(DELIVERY_TYPES),
-        )
-        .group_by(Lead.account_id, Event.lead_id)
-    )
+    params = {"ids": account_ids, "start": start, "end": end}
+    rows = session.execute(_activity_query(dialect_of(session)), params)
     found: dict[int, list[AccountActivity]] = defaultdict(list)
     for account_id, lead_id, at in rows:
         if account_id is None or lead_id is None:
             continue
         found[account_id].append(AccountActivity(lead_id, _utc(at)))
     return found
+
+
+@cache
+def _leads_query(dialect: str, lock: bool) -> Select[Lead]:
+    query = select(Lead).where(ids_in(dialect, Lead.id, "ids")).order_by(Lead.id)
+    return query.with_for_update(key_share=True) if lock else query
+
+
+@cache
+def _accounts_query(dialect: str) -> Select[int, dict[str, Any] | None]:
+    return select(Account.id, Account.attributes).where(ids_in(dialect, Account.id, "ids"))
+
+
+@cache
+def _events_query(dialect: str, data_types: tuple[str, ...], until: bool) -> Select[Any]:
+    data = case((Event.type.in_(data_types), Event.data), else_=null()) if data_types else null()
+    query = (
+        select(
+            Event.lead_id,
+            Event.id,
+            Event.type,
+            Event.occurred_at,
+            Event.url,
+            Message.step_id,
+            data,
+            Event.machine,
+        )
+        .outerjoin(Message, Message.id == Event.message_id)
+        .where(ids_in(dialect, Event.lead_id, "ids"))
+    )
+    return query.where(Event.occurred_at <= bindparam("end")) if until else query
+
+
+@cache
+def _activity_query(dialect: str) -> Select[int | None, int | None, datetime]:
+    return (
+        select(Lead.account_id, Event.lead_id, func.max(Event.occurred_at))
+        .join(Lead, Lead.id == Event.lead_id)
+        .where(
+            ids_in(dialect, Lead.account_id, "ids"),
+            Event.occurred_at > bindparam("start"),
+            Event.occurred_at <= bindparam("end"),
+            Event.machine == false(),
+            Event.type.not_in(DELIVERY_TYPES),
+        )
+        .group_by(Lead.account_id, Event.lead_id)
+    )
 
 
 def _utc(value: datetime) -> datetime:
