@@ -9,9 +9,10 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from nurture.core.scoring_card import Contribution
 from nurture.core.scoring_model import Decay, EngagementRule, EventFilter, ScoredEvent
@@ -28,7 +29,8 @@ def is_engagement(event: ScoredEvent) -> bool:
 
 def matches(flt: EventFilter, event: ScoredEvent) -> bool:
     """Type equal; ``url`` a case-insensitive glob on the full URL; ``step`` equal; each
-    ``data`` key equal to the event's value (text compared case-insensitively)."""
+    ``data`` key equal to the event's value (text compared case-insensitively): a field of
+    a provider's event, or one of the ``properties`` a website posted with its event."""
     if event.type.casefold() != flt.type.casefold():
         return False
     if flt.url is not None and (
@@ -37,7 +39,16 @@ def matches(flt: EventFilter, event: ScoredEvent) -> bool:
         return False
     if flt.step is not None and event.step != flt.step:
         return False
-    return all(_same(event.data.get(key), want) for key, want in flt.data.items())
+    return all(_same(_field(event.data, key), want) for key, want in flt.data.items())
+
+
+def _field(data: Mapping[str, Any], key: str) -> object:
+    """``data[key]``, else the website's ``properties[key]`` (POST /v1/events stores what
+    the site sent under ``properties``: ``{form: contact-sales}`` must match its form)."""
+    if key in data:
+        return data[key]
+    properties = data.get("properties")
+    return properties.get(key) if isinstance(properties, Mapping) else None
 
 
 def _same(actual: object, want: object) -> bool:

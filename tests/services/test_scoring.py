@@ -175,6 +175,23 @@ class TestHandRaisers:
         [cold] = enrollments(loop, lead_id)  # sql runs no sequence
         assert (cold.status, cold.exit_reason) == ("exited", "stage changed to sql")
 
+    def test_the_contact_sales_form_posted_by_the_site_makes_a_lead_sql(self, loop):
+        """The site posts the form's name in ``properties``; the shipped rule reads it as
+        ``data: {form: contact-sales}``. Another form is an ordinary submission."""
+        lead_id, _ = new_cold_lead(loop)
+        other, _ = new_cold_lead(loop, "sam@acme.example")
+        loop.clock.advance(timedelta(hours=2))
+        site(
+            loop,
+            {"type": "form_submit", "email": "sam@acme.example", "event_id": "f-1",
+             "properties": {"form": "newsletter"}},
+            {"type": "form_submit", "email": EMAIL, "event_id": "f-2",
+             "properties": {"form": "Contact-Sales"}},
+        )  # fmt: skip
+        assert (lead(loop, lead_id).stage, lead(loop, other).stage) == ("sql", "cold")
+        [change] = changes(loop, lead_id)
+        assert change.reason["rule"] == "hand-raiser contact-sales"
+
     def test_the_same_demo_request_does_not_lift_a_recycled_lead_again(self, loop):
         lead_id, _ = new_cold_lead(loop)
         site(loop, {"type": "demo_requested", "email": EMAIL, "event_id": "demo-1"})
