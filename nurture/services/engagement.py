@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
 from nurture.core.funnel import Funnel
+from nurture.core.scoring_model import HandRaiser
 from nurture.ingest.events import InboundEvent
 from nurture.services.account_peers import stale_account_peers, still_stale
 from nurture.services.engagement_match import Match, match_events, one_of
 from nurture.services.enrollment import wake_waiting
+from nurture.services.lanes import enqueue_by_lane
 from nurture.services.scoring import Rescored, rescore_leads
 from nurture.services.scoring_inputs import DELIVERY_TYPES
 from nurture.services.suppression import Signal, SoftBouncePolicy, apply_signals, signal_kind
@@ -54,9 +56,11 @@ def store_events(
     events: Sequence[InboundEvent],
     now: datetime,
     policy: SoftBouncePolicy | None = None,
+    hand_raisers: tuple[HandRaiser, ...] = (),
 ) -> StoredCounts:
     """Match, classify and store ``events``; suppress leads that unsubscribed, complained or
-    bounced; wake their waiting enrollments; enqueue ``process_engagement``. Never commits."""
+    bounced; wake their waiting enrollments; enqueue ``process_engagement`` (the fast lane
+    for leads with an event one of ``hand_raisers`` matches). Never commits."""
     matches = match_events(session, events)
     matched = [(e, m) for e, m in zip(events, matches, strict=True) if m is not None]
     unmatched = len(events) - len(matched)
@@ -82,8 +86,7 @@ def store_events(
     if waking:
         wake_waiting(session, waking, now)
     lead_ids = sorted({row["lead_id"] for row in new})
-    for chunk in _chunks(lead_ids, JOB_CHUNK):
-        jobs.enqueue("process_engagement", list(chunk))
+    enqueue_by_lane(jobs, hand_raisers, new, lead_ids, JOB_CHUNK)
     return StoredCounts(counts.stored, counts.duplicates, unmatched, tuple(lead_ids))
 
 

@@ -33,9 +33,8 @@ from sqlalchemy.orm import Session
 
 from nurture.core.bots import scanner_name
 from nurture.core.funnel import Funnel
-from nurture.core.scoring_model import HandRaiser, ScoredEvent
-from nurture.core.scoring_rules import matches
 from nurture.services.enrollment import wake_waiting
+from nurture.services.lanes import enqueue_by_lane
 from nurture.services.lead_input import LeadIn
 from nurture.services.leads import upsert_leads
 from nurture.services.site_event_input import (
@@ -49,8 +48,6 @@ from nurture.services.visitors import Sighting, email_key, known_leads, record_s
 from nurture.store.models import Lead
 
 JOB_CHUNK = 500
-ENGAGEMENT_ACTOR = "process_engagement"
-HAND_RAISER_ACTOR = "process_hand_raisers"  # the fast lane: queue ``handoffs``
 CRAWLER_MARKS = ("bot/", "bot;", " bot", "crawler", "spider", "slurp", "headless")
 
 
@@ -114,35 +111,9 @@ def record_site_events(
     real = {row["lead_id"] for row in new if row["lead_id"] and not row["machine"]} | stitched
     wake_waiting(session, sorted(real), now)
     lead_ids = sorted(real | {row["lead_id"] for row in new if row["lead_id"]})
-    raised = hand_raising_leads(funnel.scoring.hand_raisers, new)
-    for actor, ids in (
-        (HAND_RAISER_ACTOR, [i for i in lead_ids if i in raised]),
-        (ENGAGEMENT_ACTOR, [i for i in lead_ids if i not in raised]),
-    ):
-        for start in range(0, len(ids), JOB_CHUNK):
-            jobs.enqueue(actor, ids[start : start + JOB_CHUNK])
+    enqueue_by_lane(jobs, funnel.scoring.hand_raisers, new, lead_ids, JOB_CHUNK)
     anonymous = sum(1 for row in new if row["lead_id"] is None)
     return SiteCounts(len(new), len(events) - len(new), anonymous, tuple(lead_ids))
-
-
-def hand_raising_leads(raisers: tuple[HandRaiser, ...], rows: list[dict[str, Any]]) -> set[int]:
-    """Leads of ``rows`` (new event rows) with a real event some hand-raiser rule matches,
-    by the rule's own matcher on the row as scoring will read it."""
-    if not raisers:
-        return set()
-    return {
-        row["lead_id"]
-        for row in rows
-        if row["lead_id"] is not None
-        and not row["machine"]
-        and any(matches(raiser.match, _scored(row)) for raiser in raisers)
-    }
-
-
-def _scored(row: dict[str, Any]) -> ScoredEvent:
-    """A new row as ``scoring_inputs.read_events`` gives it to scoring (no id yet; site
-    events refer to no email step)."""
-    return ScoredEvent(0, row["type"], row["occurred_at"], row["url"], None, row["data"])
 
 
 def _leads_by_email(

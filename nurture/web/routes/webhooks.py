@@ -127,7 +127,8 @@ def _store(
     for attempt in range(DEADLOCK_RETRIES + 1):
         try:
             with runtime.database.unit_of_work() as uow:
-                return store_events(uow.session, uow.jobs, events, now, policy)
+                raisers = runtime.funnels.current.scoring.hand_raisers
+                return store_events(uow.session, uow.jobs, events, now, policy, raisers)
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE or attempt == DEADLOCK_RETRIES:
                 raise
