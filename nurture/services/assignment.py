@@ -11,13 +11,15 @@ Services never commit (STYLE): the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from typing import cast as typed
 
 from sqlalchemy import BigInteger, Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nurture.config.problems import did_you_mean
 from nurture.core.assignment import Assignment, RepSnapshot, assign
@@ -58,15 +60,17 @@ def assign_leads(
     now: datetime,
     *,
     exclude: frozenset[str] = frozenset(),
+    accounts: Mapping[int, Account] | None = None,
 ) -> list[Assignment]:
     """Choose the rep for each lead reaching its stage, in order, as if one at a time: the
     reps' rows are locked once, the turns taken in memory and written back once. A lead's
     account gets the rep as its owner when it has none, so a colleague later in the same
-    batch sticks to them too."""
+    batch sticks to them too. ``accounts``: the leads' accounts, if the caller has them."""
     if not requests:
         return []
     model = funnel.handoff
-    accounts = _accounts(session, [lead.account_id for lead, _ in requests])
+    if accounts is None:
+        accounts = accounts_of(session, [lead.account_id for lead, _ in requests])
     rows = {row.name: row for row in _lock(session, [rep.name for rep in model.reps], now)}
     states = {name: _snapshot(row) for name, row in rows.items()}
     owners = {account_id: account.owner for account_id, account in accounts.items()}
@@ -81,13 +85,7 @@ def assign_leads(
         if result.rep is not None and account is not None and owner is None:
             owners[account.id] = claimed[account.id] = result.rep
         out.append(result)
-    for name, state in states.items():
-        row = rows[name]
-        if _snapshot(row) != state:
-            row.current_weight = state.current_weight
-            row.day = state.day
-            row.assigned_today = state.assigned_today
-            row.updated_at = now
+    _store_turns(session, rows, states, now)
     if claimed:
         # Conditional: a concurrent handoff of a colleague may have claimed the account.
         table = typed(Table, Account.__table__)
@@ -100,8 +98,35 @@ def assign_leads(
     return out
 
 
-def _accounts(session: Session, ids: Iterable[int | None]) -> dict[int, Account]:
-    """The accounts of ``ids`` in one query (objects already loaded come from the session)."""
+def _store_turns(
+    session: Session, rows: Mapping[str, RepState], states: Mapping[str, RepSnapshot], now: datetime
+) -> None:
+    """Write the changed reps' turns in one statement, and onto their loaded rows."""
+    changed = [
+        {
+            "rep": name,
+            "current_weight": state.current_weight,
+            "day": state.day,
+            "assigned_today": state.assigned_today,
+            "updated_at": now,
+        }
+        for name, state in sorted(states.items())
+        if _snapshot(rows[name]) != state
+    ]
+    if not changed:
+        return
+    table = typed(Table, RepState.__table__)
+    values: dict[str, Any] = {key: bindparam(key) for key in changed[0] if key != "rep"}
+    session.execute(update(table).where(table.c.name == bindparam("rep")).values(values), changed)
+    for change in changed:
+        for key, value in change.items():
+            if key != "rep":
+                set_committed_value(rows[typed(str, change["rep"])], key, value)
+
+
+def accounts_of(session: Session, ids: Iterable[int | None]) -> dict[int, Account]:
+    """The accounts of ``ids`` in one query (objects already loaded come from the session).
+    Keep the dict while the objects are needed: the session holds them weakly."""
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
@@ -194,12 +219,16 @@ def _lock(session: Session, names: Iterable[str], now: datetime) -> list[RepStat
     ordered = sorted(set(names))
     if not ordered:
         return []
+    query = _by_name(ordered).with_for_update().execution_options(populate_existing=True)
+    rows = list(session.scalars(query))
+    missing = sorted(set(ordered) - {row.name for row in rows})
+    if not missing:
+        return rows
     fresh = [
         {"name": name, "current_weight": 0, "assigned_today": 0, "updated_at": now}
-        for name in ordered
+        for name in missing
     ]
     session.execute(insert_ignoring_conflicts(session, RepState, "name"), fresh)
-    query = _by_name(ordered).with_for_update().execution_options(populate_existing=True)
     return list(session.scalars(query))
 
 
