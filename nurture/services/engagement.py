@@ -1,18 +1,17 @@
 """Store provider events and act on them: the storage half of ``POST /webhooks/<provider>``.
 
 ``store_events`` runs in the caller's transaction and does constant work per batch, not per
-event: three lookups to match events to messages and leads, one for other clicks, a multi-row
-``INSERT … ON CONFLICT (source, source_event_id) DO NOTHING … RETURNING`` (a provider retry is
-stored once), then suppression and wake-ups for the newly stored events only, and one
-``process_engagement`` job per chunk of leads, sent after commit.
+event: three lookups to match events to messages and leads, one for other clicks, one insert
+that skips what is already stored (``event_insert``: a provider retry is stored once), then
+suppression and wake-ups for the newly stored events only, and one ``process_engagement``
+job per chunk of leads (hand-raisers apart, ``lanes``), sent after commit.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, func, select, text, update
@@ -25,16 +24,14 @@ from nurture.ingest.events import InboundEvent
 from nurture.services.account_peers import stale_account_peers, still_stale
 from nurture.services.engagement_match import Match, match_events, one_of
 from nurture.services.enrollment import wake_waiting
+from nurture.services.event_insert import insert_events
 from nurture.services.lanes import enqueue_by_lane
 from nurture.services.scoring import Rescored, rescore_leads
 from nurture.services.scoring_inputs import DELIVERY_TYPES
 from nurture.services.suppression import Signal, SoftBouncePolicy, apply_signals, signal_kind
 from nurture.services.uow import Jobs
-from nurture.services.webhook_tokens import insert_ignoring_conflicts
 from nurture.store.models import Event, Lead
 
-#: Rows per INSERT statement: 15 columns x 1,000 stays under SQLite's 32,766 variables.
-INSERT_CHUNK = 1000
 #: Leads per process_engagement job.
 JOB_CHUNK = 500
 
@@ -68,7 +65,7 @@ def store_events(
     for event, match in matched:
         unique.setdefault((event.provider, event.provider_event_id), (event, match))
     rows = _rows(session, list(unique.values()), now)
-    new = _insert(session, rows)
+    new = insert_events(session, rows)
     counts = StoredCounts(len(new), len(matched) - len(new), unmatched)
     if not new:
         return counts
@@ -237,68 +234,3 @@ def _other_clicks(
         if all(k != (source, source_event_id) for k, _ in entries):
             entries.append(((source, source_event_id), Click(occurred_at, url)))
     return found
-
-
-def _insert(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Insert, ignoring rows already stored; return the rows that are new. Sorted by key, so
-    two overlapping batches take the unique index's locks in the same order (no deadlock)."""
-    rows.sort(key=lambda r: (r["source"], r["source_event_id"]))
-    by_key = {(r["source"], r["source_event_id"]): r for r in rows}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    new: list[dict[str, Any]] = []
-    for chunk in _chunks(rows, INSERT_CHUNK):
-        if postgres:
-            returned = session.execute(_RECORDSET_INSERT, _document(chunk))
-        else:
-            returned = session.execute(
-                insert_ignoring_conflicts(session, Event, "source", "source_event_id")
-                .values(list(chunk))
-                .returning(Event.id, Event.source, Event.source_event_id)
-            )
-        for event_id, source, source_event_id in returned:
-            row = by_key[(source, source_event_id)]
-            row["id"] = event_id
-            new.append(row)
-    return new
-
-
-#: PostgreSQL: the rows as one JSON document, expanded by the server: the statement text
-#: is the same whatever the batch size (compiled and planned once), and the one parameter is
-#: sent as it is. Compiling a 1,000-row VALUES list through SQLAlchemy cost more than running
-#: it, and array parameters are escaped element by element in Python.
-_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("lead_id", "bigint"),
-    ("message_id", "bigint"),
-    ("type", "text"),
-    ("source", "text"),
-    ("source_event_id", "text"),
-    ("occurred_at", "timestamptz"),
-    ("received_at", "timestamptz"),
-    ("url", "text"),
-    ("user_agent", "text"),
-    ("ip", "text"),
-    ("machine", "boolean"),
-    ("machine_reason", "text"),
-    ("bounce", "text"),
-    ("data", "jsonb"),
-)
-_NAMES = ", ".join(name for name, _ in _COLUMNS)
-_RECORDSET_INSERT = text(
-    f"INSERT INTO events ({_NAMES}) SELECT {_NAMES} FROM jsonb_to_recordset(CAST(:rows AS jsonb))"
-    f" AS r({', '.join(f'{name} {kind}' for name, kind in _COLUMNS)})"
-    " ON CONFLICT (source, source_event_id) DO NOTHING RETURNING id, source, source_event_id"
-)
-
-
-def _document(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """The rows as the JSON array ``_RECORDSET_INSERT`` expands (datetimes in UTC, ISO;
-    keys it does not name are ignored by the server)."""
-    times = [name for name, kind in _COLUMNS if kind == "timestamptz"]
-    records = []
-    for row in rows:
-        record = dict(row)
-        for name in times:
-            if record[name] is not None:
-                record[name] = record[name].astimezone(UTC).isoformat()
-        records.append(record)
-    return {"rows": json.dumps(records, separators=(",", ":"))}

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from nurture.core.bots import scanner_name
 from nurture.core.funnel import Funnel
 from nurture.services.enrollment import wake_waiting
+from nurture.services.event_insert import insert_events
 from nurture.services.lanes import enqueue_by_lane
 from nurture.services.lead_input import LeadIn
 from nurture.services.leads import upsert_leads
@@ -42,7 +43,6 @@ from nurture.services.site_event_input import (
     SiteEventIn,
     stored_type,
 )
-from nurture.services.site_event_insert import insert_events
 from nurture.services.uow import Jobs
 from nurture.services.visitors import Sighting, email_key, known_leads, record_sightings, stitch
 from nurture.store.models import Lead

@@ -1,4 +1,4 @@
-"""Storing site event rows on both backends: every column as given, duplicates skipped, and
+"""Storing event rows on both backends: every column as given, duplicates skipped, and
 on PostgreSQL one statement text whatever the batch (compiled once per process, the
 webhook path's ``jsonb_to_recordset`` insert), not a VALUES list compiled per request."""
 
@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event, select
 
 from nurture.services import site_event_input
+from nurture.services.event_insert import insert_events
 from nurture.services.site_event_input import parse_events
-from nurture.services.site_event_insert import insert_events
 from nurture.store.models import Event
 
 T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
