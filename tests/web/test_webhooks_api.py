@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,9 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from nurture.core.clock import FrozenClock
+from nurture.core.scoring_model import EventFilter, HandRaiser
 from nurture.ingest import MAX_BODY_BYTES
 from nurture.mail.providers import MemoryProvider
 from nurture.runtime import FunnelHolder, Runtime
+from nurture.services.uow import Job
 from nurture.settings import Settings
 from nurture.store.models import Enrollment, Event, Lead, Message
 from nurture.web.app import create_app
@@ -124,6 +127,21 @@ class TestEachProvider:
         assert click["url"] == "https://example.com/pricing"
         assert detail["contact_status"] != "active"  # the batch bounced and unsubscribed
         assert detail["enrollments"][0]["status"] == "exited"
+
+    def test_a_click_a_hand_raiser_rule_names_takes_the_fast_lane(self, database, lead_id):
+        """The webhook route gives store_events the live funnel's hand-raisers: a lead whose
+        click one of them matches is sent to process_hand_raisers, not behind page views."""
+        base = small_funnel()
+        raiser = HandRaiser("pricing-click", EventFilter("clicked", url="*/pricing"), "warm")
+        funnel = replace(base, scoring=replace(base.scoring, hand_raisers=(raiser,)))
+        app = make_app(database)
+        app.state.runtime.funnels = FunnelHolder(Path(), funnel)
+        sent: list[Job] = []
+        database.dispatcher = sent.append
+        with TestClient(app) as client:
+            assert post_sendgrid(client, sendgrid.BATCH).status_code == 200
+        lanes = [job for job in sent if job.actor.startswith("process_")]
+        assert lanes == [Job("process_hand_raisers", ([lead_id],))]
 
     def test_mailgun(self, client, lead_id):
         raw = mailgun.body(mailgun.event("delivered"))
