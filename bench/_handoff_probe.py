@@ -6,10 +6,10 @@ settings, so the workers run exactly as an operator's do plus one middleware:
     dramatiq workers bench._handoff_probe --processes 2 --threads 8
 
 For every message of the handoff path (``process_engagement``, ``process_hand_raisers``,
-``deliver_notification``)
+``deliver_notifications``)
 it appends one JSON line to ``$BENCH_PROBE_DIR/probe-<pid>.jsonl``: actor, enqueue time
 (the message timestamp, ms), start and end of processing (wall clock, s) and the
-arguments (lead ids, notification id). That splits a handoff's latency into its hops:
+arguments (lead ids, notification ids). That splits a handoff's latency into its hops:
 API -> queue wait -> processing -> queue wait -> delivery. Costs a few microseconds a
 message.
 """
@@ -28,7 +28,9 @@ from dramatiq.middleware import Middleware
 
 from workers import broker
 
-ACTORS = frozenset({"process_engagement", "process_hand_raisers", "deliver_notification"})
+ACTORS = frozenset(
+    {"process_engagement", "process_hand_raisers", "deliver_notification", "deliver_notifications"}
+)
 
 
 class HandoffProbe(Middleware):  # type: ignore[misc]

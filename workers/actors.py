@@ -83,13 +83,20 @@ def _engage(lead_ids: list[int]) -> None:
 
 # Notifications (issue 7): retries live in the database (next_attempt_at), found again by the
 # scheduler, so the message itself is never retried by Dramatiq.
-@dramatiq.actor(broker=broker, max_retries=0, time_limit=60_000, queue_name="notifications")
-def deliver_notification(notification_id: int) -> None:
-    """Send one handoff notification (Slack, Teams, email, CRM webhook); record the answer."""
+@dramatiq.actor(broker=broker, max_retries=0, time_limit=120_000, queue_name="notifications")
+def deliver_notifications(notification_ids: list[int]) -> None:
+    """Send one channel's handoff notifications (Slack, Teams, email or CRM webhook), each
+    row its own attempt, claimed and answered together: a channel down delays only its own."""
     from nurture.services import notifications
 
     rt = get_runtime()
     policy = notifications.RetryPolicy(give_up_after=rt.settings.notification_give_up_after)
-    notifications.deliver(
-        rt.database, rt.notifiers(), notification_id, rt.clock.now(), policy=policy
+    notifications.deliver_many(
+        rt.database, rt.notifiers(), notification_ids, rt.clock.now, policy=policy
     )
+
+
+@dramatiq.actor(broker=broker, max_retries=0, time_limit=60_000, queue_name="notifications")
+def deliver_notification(notification_id: int) -> None:
+    """One row: what jobs enqueued before deliver_notifications existed still carry."""
+    deliver_notifications.fn([notification_id])

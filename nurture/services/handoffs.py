@@ -159,8 +159,11 @@ def notify_all(
             )
     session.add_all(rows)
     session.flush()
-    for row in rows:
-        jobs.enqueue("deliver_notification", row.id)
+    by_channel: dict[str, list[int]] = {}  # one job per channel: a channel down delays
+    for row in rows:  # only its own rows (deliver_notifications claims them together)
+        by_channel.setdefault(row.channel, []).append(row.id)
+    for ids in by_channel.values():
+        jobs.enqueue("deliver_notifications", ids)
     return rows
 
 

@@ -1,12 +1,14 @@
-"""The notifications outbox: deliver one row, find rows due again, replay dead letters.
+"""The notifications outbox: deliver a channel's rows, find rows due again, replay dead letters.
 
 A row moves pending -> sending (claimed, one attempt, committed before the channel is
 called) -> sent | pending again with ``next_attempt_at`` (a temporary failure) | dead (a
 permanent failure, a channel not configured, or still failing ``give_up_after`` since the
 row was created). Retries live in the database, never as delayed broker messages (DESIGN
 pitfall): ``due_notifications`` hands rows whose ``next_attempt_at`` has come back to
-``deliver_notification``, so a lost message or a restart loses nothing. Each row is its own
-delivery: a channel that is down never holds up another.
+``deliver_notifications``, so a lost message or a restart loses nothing. Each row is its own
+attempt, but a job carries one channel's rows (claimed together, answers written together:
+a delivery's CPU was mostly its own statements), so a channel that is down never holds up
+another; rows a slow channel kept from being tried within ``BATCH_BUDGET`` go back due.
 
 For pending rows ``next_attempt_at`` also says whether a job is out for them: set (due at
 that time, nobody has it yet) or None (a job was enqueued; if the row is still pending
@@ -17,59 +19,30 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cache
+from itertools import groupby
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, Update, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Select, Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from nurture.handoff import NotificationRejected, NotificationUnavailable, Notifier
+from nurture.handoff import Notifier
+from nurture.handoff.attempt import Claimed as Claimed
+from nurture.handoff.attempt import RetryPolicy as RetryPolicy
+from nurture.handoff.attempt import attempt
+from nurture.services.statements import ids_in
 from nurture.services.uow import Database, Jobs
 from nurture.store.handoff_models import Notification
 
 log = logging.getLogger(__name__)
 
-ACTOR = "deliver_notification"
+ACTOR = "deliver_notifications"  # one channel's ids; ``deliver_notification`` takes one
+BATCH_BUDGET = timedelta(seconds=30)  # then the rows not yet tried go back due (time limit)
 STUCK_AFTER = timedelta(minutes=5)  # in ``sending`` this long: its worker died mid-call
 REQUEUE_AFTER = timedelta(minutes=2)  # handed out, still pending this long: the job was lost
 DUE_BATCH = 500
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter: the n-th retry waits ``first * 2**(n-1)``, at most
-    ``longest``, of which a random half is taken off ("equal jitter") so that rows failing
-    together do not retry together. A receiver's Retry-After wins: exactly that long, plus
-    up to ``retry_after_jitter`` of it (at most 30 s). A row still failing
-    ``give_up_after`` after it was created goes dead."""
-
-    first: timedelta = timedelta(seconds=10)
-    longest: timedelta = timedelta(minutes=30)
-    give_up_after: timedelta = timedelta(hours=24)
-    retry_after_jitter: float = 0.1
-
-    def delay(
-        self, attempts: int, retry_after: float | None, random_: Callable[[], float]
-    ) -> timedelta:
-        if retry_after is not None:
-            spread = min(retry_after * self.retry_after_jitter, 30.0)
-            return timedelta(seconds=retry_after + spread * random_())
-        ceiling = min(self.first * (1 << min(max(attempts - 1, 0), 30)), self.longest)
-        return ceiling / 2 + ceiling / 2 * random_()
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    channel: str
-    recipient: str | None
-    context: dict[str, Any]
-    idempotency_key: str
-    attempts: int
-    created_at: datetime
 
 
 def deliver(
@@ -81,98 +54,129 @@ def deliver(
     policy: RetryPolicy | None = None,
     random_: Callable[[], float] = random.random,
 ) -> str | None:
-    """Claim the row if it is pending and due, send it, record the answer; return the
-    status it ends in (None: no such row). A row not claimable (sent, dead, being sent, not
-    due yet) is left alone and its status returned: a duplicate job does nothing.
+    """``deliver_many`` for one row at ``now``; its status (None: no such row)."""
+    found = deliver_many(
+        database, notifiers, [notification_id], lambda: now, policy=policy, random_=random_
+    )
+    return found.get(notification_id)
 
-    Each transaction is one statement built once, on a plain connection kept for both
-    (not in a transaction while the channel is called), no ORM session: building ORM
-    statements per call and checking out (and pinging) a connection twice were most of a
-    delivery's CPU besides the HTTP call."""
+
+def deliver_many(
+    database: Database,
+    notifiers: Mapping[str, Notifier],
+    notification_ids: Iterable[int],
+    clock: Callable[[], datetime],
+    *,
+    policy: RetryPolicy | None = None,
+    random_: Callable[[], float] = random.random,
+) -> dict[int, str]:
+    """Claim the rows that are pending and due in one statement, send each, record the
+    answers together; return each row's status (rows not found are left out). A row not
+    claimable (sent, dead, being sent, not due yet) is left alone: a duplicate job does
+    nothing. Rows not tried ``BATCH_BUDGET`` after the start (a channel timing out) go
+    back to pending, due now, their attempt not counted.
+
+    On one plain connection (one checkout and pool ping), no ORM session and no
+    transaction open while a channel is called; statements built once per dialect."""
     policy = policy or RetryPolicy()
-    with database.engine.connect() as connection:  # one checkout (and pool ping) for both
+    ids = sorted(set(notification_ids))
+    started = clock()
+    with database.engine.connect() as connection:
         with connection.begin():
-            claimed = claim(connection, notification_id, now)
-            if claimed is None:
-                found: str | None = connection.scalar(_STATUS, {"row_id": notification_id})
-                return found
-        status, values = _attempt(notifiers, claimed, now, policy, random_)
-        with connection.begin():
-            record(connection, claimed, values | {"status": status, "updated_at": now})
-    return status
+            claimed = claim_all(connection, ids, started)
+            statuses = {row.id: "sending" for row in claimed}
+            left = [i for i in ids if i not in statuses]
+            if left:
+                statement = _statuses(connection.dialect.name)
+                found = connection.execute(statement, {"row_ids": left})
+                statuses.update({row_id: status for row_id, status in found})
+        answers = []
+        for row in claimed:
+            now = clock()
+            if now - started > BATCH_BUDGET:
+                status = "pending"
+                values = {"attempts": row.attempts - 1, "next_attempt_at": now}
+            else:
+                status, values = attempt(notifiers, row, now, policy, random_)
+            statuses[row.id] = status
+            answers.append((row, values | {"status": status, "updated_at": now}))
+        if answers:
+            with connection.begin():
+                record_all(connection, answers)
+    return statuses
 
 
 _TABLE = cast(Table, Notification.__table__)
 _T = _TABLE.c
-#: Built once (SQLAlchemy caches their compiled form): only the parameters change per row.
-_CLAIM = (
-    update(_TABLE)
-    .where(
-        _T.id == bindparam("row_id"),
-        _T.status == "pending",
-        or_(_T.next_attempt_at.is_(None), _T.next_attempt_at <= bindparam("due_by")),
+_RECORDED = ("status", "updated_at", "last_error", "sent_at", "next_attempt_at", "attempts")
+
+
+@cache
+def _claim(dialect: str) -> Update:
+    """Built once per dialect (SQLAlchemy caches its compiled form): only values change."""
+    return (
+        update(_TABLE)
+        .where(
+            ids_in(dialect, Notification.id, "row_ids"),
+            _T.status == "pending",
+            or_(_T.next_attempt_at.is_(None), _T.next_attempt_at <= bindparam("due_by")),
+        )
+        .values(status="sending", attempts=_T.attempts + 1, updated_at=bindparam("claimed_at"))
+        .returning(
+            _T.id,
+            _T.channel,
+            _T.recipient,
+            _T.context,
+            _T.idempotency_key,
+            _T.attempts,
+            _T.created_at,
+        )
     )
-    .values(status="sending", attempts=_T.attempts + 1, updated_at=bindparam("claimed_at"))
-    .returning(
-        _T.id,
-        _T.channel,
-        _T.recipient,
-        _T.context,
-        _T.idempotency_key,
-        _T.attempts,
-        _T.created_at,
-    )
-)
-_STATUS = select(_T.status).where(_T.id == bindparam("row_id"))
-_RECORDED = ("status", "updated_at", "last_error", "sent_at", "next_attempt_at")
+
+
+@cache
+def _statuses(dialect: str) -> Select[int, str]:
+    return select(_T.id, _T.status).where(ids_in(dialect, Notification.id, "row_ids"))
 
 
 def claim(db: Session | Connection, notification_id: int, now: datetime) -> Claimed | None:
     """pending and due -> sending, one attempt more; None if the row is not claimable."""
-    params = {"row_id": notification_id, "due_by": now, "claimed_at": now}
-    row = db.execute(_CLAIM, params).first()
-    return Claimed(*row) if row is not None else None
+    found = claim_all(db, [notification_id], now)
+    return found[0] if found else None
 
 
-def _attempt(
-    notifiers: Mapping[str, Notifier],
-    row: Claimed,
-    now: datetime,
-    policy: RetryPolicy,
-    random_: Callable[[], float],
-) -> tuple[str, dict[str, Any]]:
-    """Send once; the status and the columns to write."""
-    notifier = notifiers.get(row.channel)
-    if notifier is None:
-        error = f"{row.channel}: no such channel (slack, teams, email or webhook)"
-        return "dead", {"last_error": error}
-    try:
-        notifier.send(row.context, row.recipient, row.idempotency_key)
-    except NotificationRejected as exc:
-        return "dead", {"last_error": str(exc)}
-    except NotificationUnavailable as exc:
-        when = now + policy.delay(row.attempts, exc.retry_after, random_)
-        deadline = row.created_at + policy.give_up_after
-        if when > deadline:
-            error = f"gave up after {row.attempts} attempts in {now - row.created_at}: {exc}"
-            return "dead", {"last_error": error}
-        return "pending", {"last_error": str(exc), "next_attempt_at": when}
-    except Exception as exc:  # a bug (a context it cannot read): keep it, don't loop on it
-        log.exception("notification %s: %s notifier failed", row.id, row.channel)
-        return "dead", {"last_error": f"{row.channel}: {type(exc).__name__}: {exc}"}
-    return "sent", {"last_error": None, "sent_at": now, "next_attempt_at": None}
+def claim_all(db: Session | Connection, ids: Sequence[int], now: datetime) -> list[Claimed]:
+    """``claim`` for every row of ``ids`` in one statement; the claimed ones, by id."""
+    dialect = db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
+    params = {"row_ids": list(ids), "due_by": now, "claimed_at": now}
+    rows = db.execute(_claim(dialect), params).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda row: row.id)
 
 
 def record(db: Session | Connection, row: Claimed, values: dict[str, Any]) -> None:
-    """Write the answer, unless the row was claimed again meanwhile (a worker that took
-    longer than ``STUCK_AFTER``: the newer attempt owns the row)."""
-    unknown = set(values) - set(_RECORDED)
-    if unknown:
-        raise ValueError(f"not columns an attempt records: {sorted(unknown)}")
-    params = {f"new_{name}": value for name, value in values.items()}
-    db.execute(
-        _record_statement(frozenset(values)), params | {"row_id": row.id, "tried": row.attempts}
-    )
+    """``record_all`` for one row."""
+    record_all(db, [(row, values)])
+
+
+def record_all(db: Session | Connection, answers: Sequence[tuple[Claimed, dict[str, Any]]]) -> None:
+    """Write each row's answer, unless it was claimed again meanwhile (a worker that took
+    longer than ``STUCK_AFTER``: the newer attempt owns the row). One executemany per set
+    of columns written (sent rows share one; psycopg sends them in one round trip)."""
+    for row, values in answers:
+        if unknown := set(values) - set(_RECORDED):
+            raise ValueError(
+                f"notification {row.id}: not columns an attempt records: {sorted(unknown)}"
+            )
+
+    def columns(answer: tuple[Claimed, dict[str, Any]]) -> tuple[str, ...]:
+        return tuple(sorted(answer[1]))
+
+    for names, group in groupby(sorted(answers, key=columns), key=columns):
+        params = [
+            {f"new_{k}": v for k, v in values.items()} | {"row_id": row.id, "tried": row.attempts}
+            for row, values in group
+        ]
+        db.execute(_record_statement(frozenset(names)), params)
 
 
 @cache
@@ -183,14 +187,24 @@ def _record_statement(columns: frozenset[str]) -> Update:
         .where(
             _T.id == bindparam("row_id"),
             _T.attempts == bindparam("tried"),
-            _T.status.in_(("sending", "pending")),
+            or_(_T.status == "sending", _T.status == "pending"),  # no IN: executemany
         )
         .values({name: bindparam(f"new_{name}") for name in sorted(columns)})
     )
 
 
+def enqueue_by_channel(jobs: Jobs, rows: Iterable[Notification]) -> None:
+    """One ``deliver_notifications`` job per channel: a channel timing out holds up only
+    its own rows, never another channel's."""
+    by_channel: dict[str, list[int]] = {}
+    for row in rows:
+        by_channel.setdefault(row.channel, []).append(row.id)
+    for ids in by_channel.values():
+        jobs.enqueue(ACTOR, ids)
+
+
 def due_notifications(session: Session, jobs: Jobs, now: datetime, limit: int = DUE_BATCH) -> int:
-    """For the scheduler: enqueue ``deliver_notification`` for pending rows now due, rows
+    """For the scheduler: enqueue ``deliver_notifications`` for pending rows now due, rows
     whose job was lost, and rows stuck in ``sending`` (their worker died; the CRM tells a
     second delivery by its idempotency key). Returns how many were handed out."""
     rows = session.scalars(
@@ -217,7 +231,7 @@ def due_notifications(session: Session, jobs: Jobs, now: datetime, limit: int = 
         if row.status == "sending":
             log.warning("notification %s stuck in sending since %s", row.id, row.updated_at)
         row.status, row.next_attempt_at, row.updated_at = "pending", None, now
-        jobs.enqueue(ACTOR, row.id)
+    enqueue_by_channel(jobs, rows)
     return len(rows)
 
 
@@ -252,7 +266,7 @@ def retry(
     rows = session.scalars(query.order_by(Notification.id).with_for_update()).all()
     for row in rows:
         row.status, row.attempts, row.next_attempt_at, row.updated_at = "pending", 0, now, now
-        jobs.enqueue(ACTOR, row.id)  # at once where there is a broker; else the scheduler
+    enqueue_by_channel(jobs, rows)  # at once where there is a broker; else the scheduler
     return [row.id for row in rows]
 
 

@@ -97,8 +97,8 @@ class TestSettings:
 
 def test_exports_are_the_public_names_sorted():
     public = sorted(name for name in vars(nurture.handoff) if not name.startswith("_"))
-    modules = {"base", "email", "errors", "http", "notifiers", "slack", "summary", "teams",
-               "webhook"}  # fmt: skip
+    modules = {"attempt", "base", "email", "errors", "http", "notifiers", "slack", "summary",
+               "teams", "webhook"}  # fmt: skip
 
     assert nurture.handoff.__all__ == sorted(nurture.handoff.__all__)
     assert set(public) - modules == set(nurture.handoff.__all__)

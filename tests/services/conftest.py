@@ -31,7 +31,8 @@ class Loop:
     clock: FrozenClock
     provider: MemoryProvider
     retries: list[Job] = field(default_factory=list)
-    notifications: list[int] = field(default_factory=list)  # deliver_notification jobs
+    notifications: list[int] = field(default_factory=list)  # ids of deliver_notifications
+    notification_jobs: list[list[int]] = field(default_factory=list)  # one per job
 
     @property
     def database(self) -> Database:
@@ -64,10 +65,11 @@ class Loop:
                 engagement.rescore_account_peers(
                     uow.session, uow.jobs, rt.funnels.current, ids, self.clock.now()
                 )
-        elif job.actor == "deliver_notification":
-            notification_id = job.args[0]
-            assert isinstance(notification_id, int)
-            self.notifications.append(notification_id)  # tests deliver them as they need
+        elif job.actor == "deliver_notifications":
+            ids = job.args[0]
+            assert isinstance(ids, list)
+            self.notifications.extend(ids)  # tests deliver them as they need
+            self.notification_jobs.append(ids)
         else:
             raise AssertionError(f"unexpected job {job}")
 

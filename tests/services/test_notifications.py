@@ -107,7 +107,7 @@ class TestRetries:
         assert jobs == []
         at = T0 + timedelta(seconds=7.5)
         assert due(database, at) == 1
-        assert jobs == [Job("deliver_notification", (notification_id,))]
+        assert jobs == [Job("deliver_notifications", ([notification_id],))]
         assert due(database, at) == 0  # handed out once
 
         # When the second attempt is told to wait 2 seconds
@@ -212,7 +212,7 @@ class TestDeadLetters:
 
         with database.unit_of_work() as uow:
             assert retry(uow.session, uow.jobs, later, [dead[0], sent]) == [dead[0]]
-        assert jobs == [Job("deliver_notification", (dead[0],))]
+        assert jobs == [Job("deliver_notifications", ([dead[0]],))]
         again = row(database, dead[0])
         assert (again.status, again.attempts, again.next_attempt_at) == ("pending", 0, later)
         assert row(database, sent).status == "sent"
@@ -263,7 +263,7 @@ class TestFoundAgain:
         assert due(database, T0 + REQUEUE_AFTER - timedelta(seconds=1)) == 0
         assert due(database, T0 + REQUEUE_AFTER) == 1
         assert due(database, T0 + REQUEUE_AFTER + timedelta(seconds=1)) == 0
-        assert jobs == [Job("deliver_notification", (notification_id,))]
+        assert jobs == [Job("deliver_notifications", ([notification_id],))]
 
     def test_a_row_stuck_in_sending_is_sent_again(self, database, jobs):
         notification_id = add(database, status="sending", attempts=1)
