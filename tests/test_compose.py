@@ -121,6 +121,15 @@ class TestQueues:
         assert "handoffs" in declared
         assert declared - served == set()
 
+    def test_the_engagement_worker_yields_the_cpu_to_the_handoff_path(self) -> None:
+        shares = {name: SERVICES[name].get("cpu_shares", 1024) for name in SERVICES}
+        engagement = [n for n, s in SERVICES.items() if "engagement" in (dramatiq_queues(s) or ())]
+        handoff_path = [n for n, s in SERVICES.items() if "handoffs" in (dramatiq_queues(s) or ())]
+        assert engagement and handoff_path
+        for slow in engagement:
+            for fast in [*handoff_path, "api"]:
+                assert shares[slow] < shares[fast], f"{slow} vs {fast}"
+
     def test_hand_raisers_are_served_apart_from_the_engagement_backlog(self) -> None:
         serving = [dramatiq_queues(s) for s in SERVICES.values() if dramatiq_queues(s) != set()]
         handoffs = [q for q in serving if q is None or "handoffs" in q]
