@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Result, Update, bindparam, select, update
+from sqlalchemy import BigInteger, Result, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from nurture.core.funnel import Funnel
@@ -21,8 +21,9 @@ LIVE_STATUSES = ("active", "waiting_for_event")
 
 def enroll_in_stage_sequence(
     session: Session, funnel: Funnel, leads: Iterable[Lead], now: datetime
-) -> list[Enrollment]:
-    """Enroll each lead in its stage's sequence, unless it already has a live enrollment.
+) -> int:
+    """Enroll each lead in its stage's sequence, unless it already has a live enrollment;
+    how many were enrolled. One bulk INSERT (no ORM unit of work per enrollment).
 
     The first step is due at once; the sending loop takes it from there. Callers hold the
     lead rows (new in this transaction, or locked), so the partial unique index on live
@@ -30,7 +31,7 @@ def enroll_in_stage_sequence(
     """
     candidates = [lead for lead in leads if funnel.sequence_for_stage(lead.stage)]
     if not candidates:
-        return []
+        return 0
     live = set(
         session.scalars(
             select(Enrollment.lead_id).where(
@@ -39,29 +40,37 @@ def enroll_in_stage_sequence(
             )
         )
     )
-    created = []
+    rows = []
     for lead in candidates:
         sequence = funnel.sequence_for_stage(lead.stage)
         if lead.id in live or sequence is None:
             continue
-        created.append(new_enrollment(lead, sequence, funnel.version, now))
-    session.add_all(created)
-    return created
+        rows.append(enrollment_row(lead, sequence, funnel.version, now))
+    if rows:
+        session.execute(insert(Enrollment), rows)
+    return len(rows)
 
 
 def new_enrollment(lead: Lead, sequence: FunnelSequence, version: str, now: datetime) -> Enrollment:
     """``lead`` at the first step of ``sequence``, due at once (not yet added)."""
-    return Enrollment(
-        lead_id=lead.id,
-        sequence_id=sequence.id,
-        stage=lead.stage,
-        current_step=sequence.first_step.id,
-        status="active",
-        next_run_at=now,
-        config_version=version,
-        started_at=now,
-        updated_at=now,
-    )
+    return Enrollment(**enrollment_row(lead, sequence, version, now))
+
+
+def enrollment_row(
+    lead: Lead, sequence: FunnelSequence, version: str, now: datetime
+) -> dict[str, Any]:
+    """The columns of ``new_enrollment``, as a row for a bulk INSERT."""
+    return {
+        "lead_id": lead.id,
+        "sequence_id": sequence.id,
+        "stage": lead.stage,
+        "current_step": sequence.first_step.id,
+        "status": "active",
+        "next_run_at": now,
+        "config_version": version,
+        "started_at": now,
+        "updated_at": now,
+    }
 
 
 def exit_live_enrollments(session: Session, lead_id: int, reason: str, now: datetime) -> int:

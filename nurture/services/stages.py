@@ -16,10 +16,12 @@ from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nurture.core.funnel import Funnel
 from nurture.services.enrollment import enroll_in_stage_sequence, exit_live_enrollments_of
 from nurture.services.uow import Jobs
+from nurture.store.bulk import update_rows
 from nurture.store.models import Lead, StageChange
 
 
@@ -120,10 +122,14 @@ def change_stages(
         reached.setdefault(move.to_stage, []).append(move.lead.id)
     for to_stage, lead_ids in reached.items():
         exit_live_enrollments_of(session, lead_ids, f"stage changed to {to_stage}", now)
-    for move in moves:
-        move.lead.stage = move.to_stage
-        move.lead.stage_entered_at = now
-        move.lead.updated_at = now
+    moved = [
+        {"id": move.lead.id, "stage": move.to_stage, "stage_entered_at": now, "updated_at": now}
+        for move in moves
+    ]
+    update_rows(session, Lead, moved)  # one statement, not one UPDATE per lead at a flush
+    for move, row in zip(moves, moved, strict=True):
+        for name in ("stage", "stage_entered_at", "updated_at"):
+            set_committed_value(move.lead, name, row[name])
     enroll_in_stage_sequence(session, funnel, [move.lead for move in moves], now)
     for listener in list(_listeners):
         listener(session, jobs, funnel, changes)
