@@ -8,7 +8,7 @@ that holds the signing key, so nothing secret is stored in the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -21,7 +21,7 @@ from nurture.core.assignment import Assignment
 from nurture.core.funnel import Funnel
 from nurture.core.handoff_model import Channel, HandoffModel, Rep
 from nurture.core.working_time import working_deadline
-from nurture.services.assignment import assign_leads
+from nurture.services.assignment import accounts_of, assign_leads
 from nurture.services.engagement_match import one_of
 from nurture.services.scoring_inputs import DELIVERY_TYPES
 from nurture.services.stages import StageChanged, on_stage_change
@@ -42,7 +42,8 @@ def hand_off(session: Session, jobs: Jobs, funnel: Funnel, changes: Sequence[Sta
     if not handing:
         return
     ids = [change.lead_id for change in handing]
-    leads = {lead.id: lead for lead in session.scalars(select(Lead).where(_among(session, ids)))}
+    found = (session.get(Lead, i) for i in ids)  # the stage change's caller loaded them
+    leads = {lead.id: lead for lead in found if lead is not None}
     handing = [change for change in handing if change.lead_id in leads]
     if not handing:
         return
@@ -51,7 +52,8 @@ def hand_off(session: Session, jobs: Jobs, funnel: Funnel, changes: Sequence[Sta
         reaching = [change.lead_id for change in handing if change.to_stage == stage]
         _close_open(session, reaching, now, superseded_by=stage)
     requests = [(leads[change.lead_id], change.to_stage) for change in handing]
-    assignments = assign_leads(session, funnel, requests, now)
+    accounts = accounts_of(session, [lead.account_id for lead in leads.values()])
+    assignments = assign_leads(session, funnel, requests, now, accounts=accounts)
     handoffs = []
     for change, assignment in zip(handing, assignments, strict=True):
         handoff = Handoff(
@@ -72,15 +74,13 @@ def hand_off(session: Session, jobs: Jobs, funnel: Funnel, changes: Sequence[Sta
     session.add_all(handoffs)
     session.flush()
     activities = _activities(session, ids)
-    outgoing = [
-        Outgoing(
-            handoff,
-            "handoff",
-            _context(session, leads[handoff.lead_id], handoff, change, how, model, activities),
-            model.rep(handoff.owner) if handoff.owner else None,
-        )
-        for handoff, change, how in zip(handoffs, handing, assignments, strict=True)
-    ]
+    outgoing = []
+    for handoff, change, how in zip(handoffs, handing, assignments, strict=True):
+        lead = leads[handoff.lead_id]
+        account = _account(accounts, lead)
+        context = _context(lead, account, handoff, change, how, model, activities)
+        rep = model.rep(handoff.owner) if handoff.owner else None
+        outgoing.append(Outgoing(handoff, "handoff", context, rep))
     notify_all(session, jobs, model, outgoing, now)
 
 
@@ -177,19 +177,23 @@ def handoff_context(
 ) -> dict[str, Any]:
     """Everything sales needs to act, as the notifiers read it (docs/notifications.md)."""
     activities = _activities(session, [lead.id])
-    return _context(session, lead, handoff, changed, assignment, model, activities)
+    account = session.get(Account, lead.account_id) if lead.account_id is not None else None
+    return _context(lead, account, handoff, changed, assignment, model, activities)
+
+
+def _account(accounts: Mapping[int, Account], lead: Lead) -> Account | None:
+    return accounts.get(lead.account_id) if lead.account_id is not None else None
 
 
 def _context(
-    session: Session,
     lead: Lead,
+    account: Account | None,
     handoff: Handoff,
     changed: StageChanged | None,
     assignment: Assignment | None,
     model: HandoffModel,
     activities: dict[int, list[dict[str, Any]]],
 ) -> dict[str, Any]:
-    account = session.get(Account, lead.account_id) if lead.account_id is not None else None
     rep = model.rep(handoff.owner) if handoff.owner else None
     reason: dict[str, Any] = dict(changed.reason) if changed is not None else {}
     return {
