@@ -46,20 +46,14 @@ def deliver_messages(message_ids: list[int]) -> None:
 @dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="engagement")
 def process_engagement(lead_ids: list[int]) -> None:
     """Rescore these leads after new events, apply the ladder, wake waiting enrollments."""
-    _engage(lead_ids)
+    _engage("process_engagement", lead_ids)
 
 
 @dramatiq.actor(broker=broker, max_retries=5, time_limit=120_000, queue_name="engagement")
 def rescore_account_peers(lead_ids: list[int]) -> None:
     """Rescore colleagues whose account signal another job's engagement changed (those of
     them not rescored since)."""
-    from nurture.services import engagement
-
-    rt = get_runtime()
-    with rt.database.unit_of_work() as uow:
-        engagement.rescore_account_peers(
-            uow.session, uow.jobs, rt.funnels.current, lead_ids, rt.clock.now()
-        )
+    _engage("rescore_account_peers", lead_ids)
 
 
 # The fast lane (issue 7): leads whose new events include a hand-raiser, on a queue of their
@@ -68,17 +62,17 @@ def rescore_account_peers(lead_ids: list[int]) -> None:
 def process_hand_raisers(lead_ids: list[int]) -> None:
     """The same as process_engagement, for leads that just raised a hand: never queued
     behind ordinary page views."""
-    _engage(lead_ids)
+    _engage("process_engagement", lead_ids)
 
 
-def _engage(lead_ids: list[int]) -> None:
+def _engage(service: str, lead_ids: list[int]) -> None:
+    """Run ``nurture.services.engagement.<service>`` for ``lead_ids`` in one transaction."""
     from nurture.services import engagement
 
+    run = getattr(engagement, service)
     rt = get_runtime()
     with rt.database.unit_of_work() as uow:
-        engagement.process_engagement(
-            uow.session, uow.jobs, rt.funnels.current, lead_ids, rt.clock.now()
-        )
+        run(uow.session, uow.jobs, rt.funnels.current, lead_ids, rt.clock.now())
 
 
 # Notifications (issue 7): retries live in the database (next_attempt_at), found again by the

@@ -22,6 +22,12 @@ from nurture.store.models import Enrollment, Lead, Message
 from tests.support import shipped_runtime
 
 REPO = Path(__file__).resolve().parents[2]
+#: The engagement actors and the service each runs (process_hand_raisers: the fast lane).
+ENGAGEMENT = {
+    "process_engagement": engagement.process_engagement,
+    "process_hand_raisers": engagement.process_engagement,
+    "rescore_account_peers": engagement.rescore_account_peers,
+}
 MONDAY_9AM_CHICAGO = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
@@ -51,20 +57,12 @@ class Loop:
                 delivery.deliver(rt.database, rt.provider, ids, self.clock.now())
             except delivery.RetryLater:
                 self.retries.append(job)
-        elif job.actor in ("process_engagement", "process_hand_raisers"):
+        elif job.actor in ENGAGEMENT:
             ids = job.args[0]
             assert isinstance(ids, list)
             with rt.database.unit_of_work() as uow:
-                engagement.process_engagement(
-                    uow.session, uow.jobs, rt.funnels.current, ids, self.clock.now()
-                )
-        elif job.actor == "rescore_account_peers":
-            ids = job.args[0]
-            assert isinstance(ids, list)
-            with rt.database.unit_of_work() as uow:
-                engagement.rescore_account_peers(
-                    uow.session, uow.jobs, rt.funnels.current, ids, self.clock.now()
-                )
+                run = ENGAGEMENT[job.actor]
+                run(uow.session, uow.jobs, rt.funnels.current, ids, self.clock.now())
         elif job.actor == "deliver_notifications":
             ids = job.args[0]
             assert isinstance(ids, list)
