@@ -191,15 +191,17 @@ class TestWaitForSiteEvent:
         assert loop.enrollment(lead_id).exit_reason == "no pricing"
 
 
-class TestShippedFunnel:
-    @pytest.fixture
-    def shipped(self, database, tmp_path: Path) -> Loop:
-        clock = FrozenClock(MONDAY_9AM_CHICAGO)
-        provider = MemoryProvider()
-        harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
-        database.dispatcher = harness.run_job
-        return harness
+@pytest.fixture
+def shipped(database, tmp_path: Path) -> Loop:
+    """The sending loop over the shipped example funnel (hand-raisers and all)."""
+    clock = FrozenClock(MONDAY_9AM_CHICAGO)
+    provider = MemoryProvider()
+    harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
+    database.dispatcher = harness.run_job
+    return harness
 
+
+class TestShippedFunnel:
     def test_the_websites_demo_form_makes_a_warm_lead_sql_and_ends_its_sequence(self, shipped):
         # Given a warm lead waiting for a click on the buyer's guide
         lead_id = shipped.add_lead(EMAIL, stage="warm")
@@ -221,14 +223,6 @@ class TestShippedFunnel:
 class TestFastLane:
     """Leads that raised a hand go to process_hand_raisers (queue ``handoffs``) on their own;
     everyone else stays with process_engagement."""
-
-    @pytest.fixture
-    def shipped(self, database, tmp_path: Path) -> Loop:
-        clock = FrozenClock(MONDAY_9AM_CHICAGO)
-        provider = MemoryProvider()
-        harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
-        database.dispatcher = harness.run_job
-        return harness
 
     def test_a_demo_request_is_enqueued_apart_from_the_batchs_page_views(self, shipped):
         # Given two leads
