@@ -23,8 +23,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from nurture.core.bots import DEFAULT_THRESHOLDS, Click, classify
+from nurture.core.scoring_model import HandRaiser
 from nurture.mail.tokens import TrackingClaim
 from nurture.services.enrollment import wake_waiting
+from nurture.services.lanes import enqueue_by_lane
 from nurture.services.uow import Jobs
 from nurture.store.models import Event, Message
 
@@ -45,9 +47,10 @@ def record_open(
     user_agent: str | None,
     ip: str | None,
     method: str = "GET",
+    hand_raisers: tuple[HandRaiser, ...] = (),
 ) -> bool:
     """Store an ``opened`` event; False (nothing stored) if the message is gone."""
-    return _record(session, jobs, "opened", claim, now, user_agent, ip, method)
+    return _record(session, jobs, "opened", claim, now, user_agent, ip, method, hand_raisers)
 
 
 def record_click(
@@ -59,9 +62,11 @@ def record_click(
     user_agent: str | None,
     ip: str | None,
     method: str = "GET",
+    hand_raisers: tuple[HandRaiser, ...] = (),
 ) -> bool:
-    """Store a ``clicked`` event with the link's URL; False if the message is gone."""
-    return _record(session, jobs, "clicked", claim, now, user_agent, ip, method)
+    """Store a ``clicked`` event with the link's URL; False if the message is gone. A click
+    one of ``hand_raisers`` matches (a demo link) takes the fast lane (``lanes``)."""
+    return _record(session, jobs, "clicked", claim, now, user_agent, ip, method, hand_raisers)
 
 
 def insert_event(
@@ -119,6 +124,7 @@ def _record(
     user_agent: str | None,
     ip: str | None,
     method: str,
+    hand_raisers: tuple[HandRaiser, ...],
 ) -> bool:
     message = session.execute(
         select(Message.lead_id, Message.sent_at).where(Message.id == claim.message_id)
@@ -154,7 +160,9 @@ def _record(
     if stored:
         if not machine:
             wake_waiting(session, [claim.lead_id], now)
-        jobs.enqueue("process_engagement", [claim.lead_id])
+        row = {"lead_id": claim.lead_id, "type": kind, "occurred_at": now, "url": claim.url}
+        row |= {"machine": machine, "data": {"method": method.upper()}}
+        enqueue_by_lane(jobs, hand_raisers, [row], [claim.lead_id], 1)
     return stored
 
 

@@ -158,7 +158,11 @@ def _record(
     try:
         with rt.database.unit_of_work() as uow:
             session: Session = uow.session
-            recorder(session, uow.jobs, claim, now=now, user_agent=user_agent, ip=ip, method=method)
+            raisers = rt.funnels.current.scoring.hand_raisers
+            recorder(
+                session, uow.jobs, claim,
+                now=now, user_agent=user_agent, ip=ip, method=method, hand_raisers=raisers,
+            )  # fmt: skip
     except Exception:
         log.exception(
             "tracking: could not record %s for message %s", recorder.__name__, claim.message_id

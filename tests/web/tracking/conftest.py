@@ -11,7 +11,6 @@ from sqlalchemy import select
 from nurture.core.clock import FrozenClock
 from nurture.mail.providers import MemoryProvider
 from nurture.mail.tracking import add_tracking
-from nurture.services.engagement import process_engagement
 from nurture.store.models import Event
 from nurture.web.app import create_app
 from tests.services.conftest import MONDAY_9AM_CHICAGO, Loop
@@ -34,15 +33,7 @@ def loop(database, tmp_path):
     clock = FrozenClock(MONDAY_9AM_CHICAGO)
     provider = MemoryProvider()
     harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
-
-    def dispatch(job):
-        if job.actor != "process_engagement":
-            return harness.run_job(job)
-        with database.unit_of_work() as uow:
-            funnel = harness.runtime.funnels.current
-            process_engagement(uow.session, uow.jobs, funnel, job.args[0], clock.now())
-
-    database.dispatcher = dispatch
+    database.dispatcher = harness.run_job
     return harness
 
 

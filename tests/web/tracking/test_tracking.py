@@ -5,15 +5,19 @@ requests are classified as machines."""
 import html as html_lib
 import logging
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
+from nurture.core.scoring_model import EventFilter, HandRaiser
 from nurture.mail.tokens import (
     sign_unsubscribe,
     verify_click,
 )
+from nurture.runtime import FunnelHolder
+from nurture.services.uow import Job
 from nurture.store.models import Event
 from tests.web.tracking.conftest import (
     CHROME,
@@ -37,6 +41,24 @@ class TestClick:
         assert (event.lead_id, event.message_id) == (message.lead_id, message.id)
         assert (event.machine, event.machine_reason) == (False, None)
         assert event.user_agent == CHROME and event.ip == "testclient"
+
+    def test_a_click_a_hand_raiser_rule_names_takes_the_fast_lane(self, loop, client, links):
+        """A click on the pricing link, made a hand-raiser, is rescored by
+        process_hand_raisers (queue handoffs), not behind the engagement backlog."""
+        funnel = loop.runtime.funnels.current
+        raiser = HandRaiser("pricing-click", EventFilter("clicked", url="*/pricing"), "sql")
+        scoring = replace(funnel.scoring, hand_raisers=(raiser,))
+        loop.runtime.funnels = FunnelHolder(
+            loop.runtime.funnels.directory, replace(funnel, scoring=scoring)
+        )
+        sent: list[Job] = []
+        run = loop.database.dispatcher
+        loop.database.dispatcher = lambda job: (sent.append(job), run(job))
+        for url in (GUIDE, PRICING):
+            client.get(links[url], follow_redirects=False, headers={"User-Agent": CHROME})
+            loop.clock.advance(timedelta(minutes=3))
+        lanes = [job.actor for job in sent if job.actor.startswith("process_")]
+        assert lanes == ["process_engagement", "process_hand_raisers"]
 
     def test_each_click_is_its_own_event(self, loop, client, links):
         client.get(links[GUIDE], follow_redirects=False, headers={"User-Agent": CHROME})
