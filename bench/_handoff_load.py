@@ -91,11 +91,17 @@ class Batch:
 
 
 def make_batches(
-    count: int, size: int, share: float, demo_emails: list[str], ordinary: list[str]
+    count: int,
+    size: int,
+    share: float,
+    demo_emails: list[str],
+    ordinary: list[str],
+    tag: str = "",
 ) -> list[Batch]:
     """``count`` requests of ``size`` events, a ``share`` of them demo requests (each for a
     lead of its own, once; spread evenly over the requests, at random places in each), the
-    rest ordinary engagement of other leads."""
+    rest ordinary engagement of other leads. Event ids carry ``tag`` (default: the share):
+    the API stores an event id once, so two phases need different tags."""
     rng = random.Random(11)
     demos = iter(demo_emails)
     batches = []
@@ -104,7 +110,7 @@ def make_batches(
         places = set(rng.sample(range(size), wanted))
         events, names = [], []
         for j in range(size):
-            key = f"load-{share}-{k}-{j}"
+            key = f"load-{tag or share}-{k}-{j}"
             if j in places:
                 email = next(demos)
                 names.append(email)
