@@ -70,8 +70,9 @@ def deliver_many(
     policy: RetryPolicy | None = None,
     random_: Callable[[], float] = random.random,
 ) -> dict[int, str]:
-    """Claim the rows that are pending and due in one statement, send each, record the
-    answers together; return each row's status (rows not found are left out). A row not
+    """Claim the rows that are pending and due in one statement, send each and record its
+    answer before the next (a crash leaves one row in doubt, as one job a row did); return
+    each row's status (rows not found are left out). A row not
     claimable (sent, dead, being sent, not due yet) is left alone: a duplicate job does
     nothing. Rows not tried ``BATCH_BUDGET`` after the start (a channel timing out) go
     back to pending, due now, their attempt not counted.
@@ -90,19 +91,21 @@ def deliver_many(
                 statement = _statuses(connection.dialect.name)
                 found = connection.execute(statement, {"row_ids": left})
                 statuses.update({row_id: status for row_id, status in found})
-        answers = []
+        untried = []
         for row in claimed:
             now = clock()
             if now - started > BATCH_BUDGET:
                 status = "pending"
                 values = {"attempts": row.attempts - 1, "next_attempt_at": now}
+                untried.append((row, values | {"status": status, "updated_at": now}))
             else:
                 status, values = attempt(notifiers, row, now, policy, random_)
+                with connection.begin():  # each answer at once: a crash resends one row at most
+                    record_all(connection, [(row, values | {"status": status, "updated_at": now})])
             statuses[row.id] = status
-            answers.append((row, values | {"status": status, "updated_at": now}))
-        if answers:
+        if untried:
             with connection.begin():
-                record_all(connection, answers)
+                record_all(connection, untried)
     return statuses
 
 

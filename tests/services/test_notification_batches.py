@@ -1,6 +1,7 @@
 """One channel's notification rows delivered as one job, on both backends: claimed in one
-statement and answered in one per outcome, each row still its own attempt (retry, dead
-letter), and a job whose channel is slow hands the rows it could not try back in time."""
+statement, each answer recorded as it comes (a worker killed mid-batch leaves one row in
+doubt, not the batch), each row its own attempt (retry, dead letter), and a job whose
+channel is slow hands the rows it could not try back in time."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ class Ticking:
 
 
 class TestBatch:
-    def test_five_rows_are_claimed_in_one_statement_and_answered_in_one(
+    def test_five_rows_are_claimed_in_one_statement_and_each_answer_recorded_at_once(
         self, database, jobs, statements
     ):
         ids = [add(database) for _ in range(5)]
@@ -60,10 +61,21 @@ class TestBatch:
 
         assert found == dict.fromkeys(ids, "sent")
         assert notifier.calls == 5
-        assert [s for s in statements if s in ("UPDATE", "SELECT", "INSERT")] == [
-            "UPDATE", "UPDATE",
-        ]  # fmt: skip
+        assert [s for s in statements if s in ("UPDATE", "SELECT", "INSERT")] == ["UPDATE"] * 6
         assert {(row(database, i).status, row(database, i).sent_at) for i in ids} == {("sent", T0)}
+
+    def test_a_worker_killed_mid_batch_leaves_only_the_row_it_was_sending_in_doubt(
+        self, database, jobs
+    ):
+        """Rows sent before the kill are recorded sent: the lease will not send them again
+        (Slack would post twice); only the one being sent when it died is in doubt."""
+        ids = [add(database) for _ in range(5)]
+        notifier = Scripted(None, None, SystemExit("killed"))
+
+        with pytest.raises(SystemExit):
+            deliver_many(database, {"slack": notifier}, ids, lambda: T0)
+
+        assert [row(database, i).status for i in ids] == ["sent", "sent"] + ["sending"] * 3
 
     def test_each_row_keeps_its_own_outcome(self, database, jobs, statements):
         ids = [add(database) for _ in range(4)]
@@ -80,7 +92,7 @@ class TestBatch:
         assert (retried.attempts, retried.next_attempt_at) == (1, T0 + timedelta(seconds=2.1))
         assert row(database, ids[0]).last_error == "slack: 404 no_service"
         updates = [s for s in statements if s == "UPDATE"]
-        assert len(updates) == 4  # the claim, then one per outcome (dead, pending, sent)
+        assert len(updates) == 5  # the claim, then each row's answer as it comes
 
     def test_rows_not_claimable_are_left_alone_and_reported(self, database, jobs):
         sent = add(database, status="sent", attempts=1)

@@ -43,14 +43,14 @@ class Scripted:
 
     channel = "slack"
 
-    def __init__(self, *errors: Exception) -> None:
-        self.errors = list(errors)
+    def __init__(self, *errors: BaseException | None) -> None:
+        self.errors = list(errors)  # None: that call succeeds
         self.calls = 0
 
     def send(self, context, recipient, idempotency_key):
         self.calls += 1
-        if self.errors:
-            raise self.errors.pop(0)
+        if self.errors and (error := self.errors.pop(0)) is not None:
+            raise error
 
 
 @pytest.fixture
