@@ -1,6 +1,6 @@
 """Handing a lead to sales: the stage listener that, in the transaction of the stage change,
 assigns an owner, records the handoff with its SLA times, and writes one notification row
-per channel (the outbox), each sent by ``deliver_notification`` after commit.
+per channel (the outbox), sent after commit by one ``deliver_notifications`` job per channel.
 
 Links (accept / reject / won) are signed at send time from the handoff id, by the process
 that holds the signing key, so nothing secret is stored in the outbox.
