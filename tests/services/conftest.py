@@ -133,3 +133,11 @@ def loop(database: Database, tmp_path: Path) -> Loop:
     harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
     database.dispatcher = harness.run_job
     return harness
+
+
+@pytest.fixture
+def jobs(database: Database) -> list[Job]:
+    """The jobs the database's units of work send after commit, kept rather than run."""
+    sent: list[Job] = []
+    database.dispatcher = sent.append
+    return sent

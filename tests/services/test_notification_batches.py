@@ -19,13 +19,6 @@ T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def jobs(database):
-    sent: list[Job] = []
-    database.dispatcher = sent.append
-    return sent
-
-
-@pytest.fixture
 def statements(database):
     """The SQL statements run on the database's engine (an executemany counts once)."""
     seen: list[str] = []

@@ -54,13 +54,6 @@ class Scripted:
 
 
 @pytest.fixture
-def jobs(database):
-    sent: list[Job] = []
-    database.dispatcher = sent.append
-    return sent
-
-
-@pytest.fixture
 def client():
     with make_client(5.0) as http:
         yield http
