@@ -49,19 +49,35 @@ DELIVERY_BATCH = 5  # a fast-lane job's handoffs at the bench's mix (50 events, 
 PROFILE = bool(os.environ.get("BENCH_COSTS_PROFILE"))
 
 
-def api_cost(base: str, pid: int, bodies: list[bytes]) -> float:
-    """CPU ms of the API process per event over ``bodies`` (after the warm ones)."""
+def api_cost(base: str, pid: int, postmaster: int, bodies: list[bytes]) -> tuple[float, float]:
+    """CPU ms of the API process, and of PostgreSQL for it, per event over ``bodies``
+    (after the warm ones)."""
     api = psutil.Process(pid)
     with httpx.Client(base_url=base, headers=AUTH, timeout=60) as client:
         for number, body in enumerate(bodies):
             if number == WARM_REQUESTS:
                 time.sleep(0.5)  # let the warm requests' follow-up settle
                 before = sum(api.cpu_times()[:2])
+                database = _tree_cpu(postmaster)
             answer = client.post("/v1/events", content=body)
             if answer.status_code != 202:
                 raise RuntimeError(f"{answer.status_code} {answer.text[:300]}")
     used = sum(api.cpu_times()[:2]) - before
-    return used * 1000 / ((len(bodies) - WARM_REQUESTS) * BATCH)
+    served = _tree_cpu(postmaster) - database
+    events = (len(bodies) - WARM_REQUESTS) * BATCH
+    return used * 1000 / events, served * 1000 / events
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds so far of a process and its children (PostgreSQL's backends)."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            total += sum(process.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def profile_store(bodies: list[bytes]) -> None:
@@ -190,8 +206,10 @@ def main() -> None:
         bodies = [
             b.body for b in make_batches(WARM_REQUESTS + REQUESTS, BATCH, 0.1, demos, ordinary)
         ]
-        ms = api_cost(base, running.children["api"].pid, bodies)
+        postmaster = int((srv.postgres.pgdata / "postmaster.pid").read_text().split()[0])
+        ms, pg_ms = api_cost(base, running.children["api"].pid, postmaster, bodies)
         figure(f"api cpu per event (POST /v1/events, {BATCH} a request): {ms:.2f} ms")
+        figure(f"postgres cpu per event (POST /v1/events, {BATCH} a request): {pg_ms:.2f} ms")
         os.environ.update({k: v for k, v in env.items() if k.startswith("NURTURE_")})
         os.environ.pop("NURTURE_REDIS_URL")  # this process enqueues nothing
         if PROFILE:
