@@ -23,6 +23,14 @@ FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
 GROUP BY 1
 """
+#: What the running sessions run: the statements that keep PostgreSQL busy.
+RUNNING = """
+SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 90), count(*)
+FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
+  AND wait_event_type IS DISTINCT FROM 'Lock'
+GROUP BY 1
+"""
 
 
 class LockSampler:
@@ -31,6 +39,7 @@ class LockSampler:
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo
         self.totals: Counter[str] = Counter()
+        self.statements: Counter[str] = Counter()
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -53,6 +62,8 @@ class LockSampler:
             while not self._stop.wait(EVERY_S):
                 for what, count in conn.execute(SAMPLE):
                     self.totals[str(what)] += int(count)
+                for statement, count in conn.execute(RUNNING):
+                    self.statements[str(statement)] += int(count)
                 self.samples += 1
 
     def line(self) -> str:
@@ -61,3 +72,10 @@ class LockSampler:
             return "no samples"
         kinds = ("running", "waiting leads", "waiting rep_states", "waiting other")
         return ", ".join(f"{kind} {self.totals[kind] / self.samples:.1f}" for kind in kinds)
+
+    def busiest(self, top: int = 5) -> list[str]:
+        """The statements running most often, as mean sessions running each."""
+        return [
+            f"{count / max(self.samples, 1):.2f} {statement}"
+            for statement, count in self.statements.most_common(top)
+        ]
