@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from nurture.core.scoring_model import ScoringModel
 from nurture.services.scoring_inputs import DELIVERY_TYPES
-from nurture.services.statements import dialect_of, ids_in
+from nurture.services.statements import dialect_of, ids_in, planned_for_values
 from nurture.store.models import Event, Lead
 
 
@@ -56,7 +56,8 @@ def _stale(
         "now": now,
         "contacts": signal.min_contacts,
     }
-    found = session.scalars(_stale_query(dialect_of(session), colleagues), params)
+    with planned_for_values(session):
+        found = list(session.scalars(_stale_query(dialect_of(session), colleagues), params))
     return sorted(set(found))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from nurture.core.scoring_model import AccountActivity, ScoredEvent, ScoringModel
 from nurture.core.scoring_scope import counted_events
-from nurture.services.statements import dialect_of, ids_in
+from nurture.services.statements import dialect_of, ids_in, planned_for_values
 from nurture.store.models import Account, Event, Lead, Message
 
 #: Delivery facts, not engagement: they never count as a lead "engaging".
@@ -108,7 +108,8 @@ def _activity(
     """Per account: each of its leads with a real engagement event in (start, end], at the
     latest such event."""
     params = {"ids": account_ids, "start": start, "end": end}
-    rows = session.execute(_activity_query(dialect_of(session)), params)
+    with planned_for_values(session):
+        rows = session.execute(_activity_query(dialect_of(session)), params).all()
     found: dict[int, list[AccountActivity]] = defaultdict(list)
     for account_id, lead_id, at in rows:
         if account_id is None or lead_id is None:

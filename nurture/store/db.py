@@ -28,25 +28,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _make_sqlite_transactional(engine)
         return engine
-    given = parsed.query.get("options")
-    options = " ".join(o for o in (given if isinstance(given, str) else None, CUSTOM_PLANS) if o)
-    return create_engine(
-        url,
-        echo=echo,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=20,
-        connect_args={"options": options},
-    )
-
-
-#: PostgreSQL plans each execution of a prepared statement for its own values. psycopg
-#: prepares a statement once it has run five times, and PostgreSQL may then keep a generic
-#: plan: for the id-array queries (``id = ANY($1)``, the account signal's joins) it scanned
-#: whole tables. At 1,000 events/s PostgreSQL used a full core and a hand-raiser waited
-#: 11 s at the median (bench/handoff_latency.py); with custom plans, 236 ms, and
-#: PostgreSQL used a third of the CPU.
-CUSTOM_PLANS = "-c plan_cache_mode=force_custom_plan"
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
