@@ -1,20 +1,14 @@
-"""Shared by the tracking tests: an email the sending loop really sent, its tracked links,
-and a client over the same runtime."""
+"""Shared by the tracking tests: an email the sending loop really sent and its tracked
+links (the loop and its client come from tests/web/conftest.py)."""
 
 import re
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from nurture.core.clock import FrozenClock
-from nurture.mail.providers import MemoryProvider
 from nurture.mail.tracking import add_tracking
 from nurture.store.models import Event
-from nurture.web.app import create_app
-from tests.services.conftest import MONDAY_9AM_CHICAGO, Loop
-from tests.support import shipped_runtime
 
 GUIDE = "https://lumen.example/guide?utm_source=nurture&step=2"
 PRICING = "https://lumen.example/pricing"
@@ -26,21 +20,6 @@ GMAIL_PROXY = (
     "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
 )
 SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel link protection)"
-
-
-@pytest.fixture
-def loop(database, tmp_path):
-    clock = FrozenClock(MONDAY_9AM_CHICAGO)
-    provider = MemoryProvider()
-    harness = Loop(shipped_runtime(database, tmp_path, provider, clock), clock, provider)
-    database.dispatcher = harness.run_job
-    return harness
-
-
-@pytest.fixture
-def client(loop):
-    with TestClient(create_app(loop.runtime)) as test_client:
-        yield test_client
 
 
 @pytest.fixture
