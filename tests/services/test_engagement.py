@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from nurture.core.clock import FrozenClock
-from nurture.core.scoring_model import EventFilter, HandRaiser
 from nurture.ingest.events import EventType, InboundEvent
 from nurture.services import engagement
 from nurture.services.engagement import StoredCounts, store_events
@@ -131,29 +130,6 @@ class TestDedup:
         batch = [event(message, event_id=f"evt-{i}") for i in range(250)]
         assert store(loop, *batch).stored == 250
         assert jobs == [Job("process_engagement", ([lead_id],))]
-
-
-class TestFastLane:
-    DEMO_LINK = (HandRaiser("demo-link", EventFilter("clicked", url="*/demo*"), "sql"),)
-
-    def test_a_provider_event_a_hand_raiser_rule_matches_takes_the_fast_lane(self, loop):
-        """A click on the demo link (a hand-raiser rule on an email event) is not queued
-        behind the engagement backlog: its lead goes to process_hand_raisers."""
-        raiser, message = sent_lead(loop)
-        other, other_message = sent_lead(loop, "sam@acme.example")
-        sent: list[Job] = []
-        loop.database.dispatcher = sent.append
-        clicks = [
-            event(message, EventType.CLICKED, "c-1", url="https://l.example/demo?x=1"),
-            event(other_message, EventType.CLICKED, "c-2", url="https://l.example/blog"),
-        ]
-        with loop.database.unit_of_work() as uow:
-            now = loop.clock.now()
-            store_events(uow.session, uow.jobs, clicks, now, POLICY, self.DEMO_LINK)
-        assert [j for j in sent if j.actor in ("process_engagement", "process_hand_raisers")] == [
-            Job("process_hand_raisers", ([raiser],)),
-            Job("process_engagement", ([other],)),
-        ]
 
 
 class TestMachineFlags:
