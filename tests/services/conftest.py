@@ -17,6 +17,8 @@ from nurture.services import delivery, engagement, sending
 from nurture.services.lead_input import LeadIn
 from nurture.services.leads import upsert_leads
 from nurture.services.scheduling import SchedulerOptions, tick
+from nurture.services.site_event_input import parse_events
+from nurture.services.site_events import RequestMeta, record_site_events
 from nurture.services.uow import Database, Job
 from nurture.store.models import Enrollment, Lead, Message
 from tests.support import shipped_runtime
@@ -141,3 +143,22 @@ def jobs(database: Database) -> list[Job]:
     sent: list[Job] = []
     database.dispatcher = sent.append
     return sent
+
+
+def site(loop: Loop, *raw: dict[str, object]) -> None:
+    """POST /v1/events' service: ``raw`` items stored as the website's, at the loop's now."""
+    now = loop.clock.now()
+    events = parse_events(list(raw), now, max_items=100, public=False)
+    with loop.database.unit_of_work() as uow:
+        record_site_events(
+            uow.session, uow.jobs, loop.runtime.funnels.current, events,
+            now=now, source="website", meta=RequestMeta(), default_time_zone="UTC",
+        )  # fmt: skip
+
+
+def lead(loop: Loop, lead_id: int) -> Lead:
+    """The lead as stored now."""
+    with loop.database.unit_of_work(readonly=True) as uow:
+        found = uow.session.get(Lead, lead_id)
+        assert found is not None
+        return found

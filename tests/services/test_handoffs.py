@@ -12,24 +12,12 @@ from sqlalchemy import select
 from nurture.core.handoff_model import Outcome
 from nurture.errors import Conflict, InvalidInput
 from nurture.services.feedback import record_answer
-from nurture.services.site_event_input import parse_events
-from nurture.services.site_events import RequestMeta, record_site_events
 from nurture.services.sla import sla_tick
-from nurture.store.models import Enrollment, Handoff, Lead, Notification, StageChange
-from tests.services.conftest import Loop
+from nurture.store.models import Enrollment, Handoff, Notification, StageChange
+from tests.services.conftest import Loop, lead, site
 
 EMAIL = "jordan.rivera@northwind.example"
 FIT_A = {"title": "Head of Product", "country": "US", "attributes": {"company_size": 240}}
-
-
-def site(loop: Loop, *raw: dict[str, object]) -> None:
-    now = loop.clock.now()
-    events = parse_events(list(raw), now, max_items=100, public=False)
-    with loop.database.unit_of_work() as uow:
-        record_site_events(
-            uow.session, uow.jobs, loop.runtime.funnels.current, events,
-            now=now, source="website", meta=RequestMeta(), default_time_zone="UTC",
-        )  # fmt: skip
 
 
 def mql_lead(loop: Loop, email: str = EMAIL) -> int:
@@ -45,13 +33,6 @@ def mql_lead(loop: Loop, email: str = EMAIL) -> int:
     )  # 20 + 2 + 25 + 8 = 55
     assert lead(loop, lead_id).stage == "mql"
     return lead_id
-
-
-def lead(loop: Loop, lead_id: int) -> Lead:
-    with loop.database.unit_of_work(readonly=True) as uow:
-        found = uow.session.get(Lead, lead_id)
-        assert found is not None
-        return found
 
 
 def handoffs(loop: Loop, lead_id: int) -> list[Handoff]:

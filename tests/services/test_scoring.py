@@ -13,11 +13,9 @@ from nurture.services.engagement import store_events
 from nurture.services.explain import explain_lead
 from nurture.services.scheduling import Scheduler
 from nurture.services.scoring import due_for_review
-from nurture.services.site_event_input import parse_events
-from nurture.services.site_events import RequestMeta, record_site_events
 from nurture.services.uow import Job
-from nurture.store.models import Enrollment, Lead, Message, StageChange
-from tests.services.conftest import Loop
+from nurture.store.models import Enrollment, Message, StageChange
+from tests.services.conftest import Loop, lead, site
 
 EMAIL = "jordan.rivera@northwind.example"
 # Fit A: senior (25) + product role (15) + mid-size company (20) + served country (5) = 65.
@@ -49,23 +47,6 @@ def email_event(loop: Loop, message: Message, kind: EventType, n: int, **fields:
     )
     with loop.database.unit_of_work() as uow:
         store_events(uow.session, uow.jobs, [event], loop.clock.now())
-
-
-def site(loop: Loop, *raw: dict[str, object]) -> None:
-    now = loop.clock.now()
-    events = parse_events(list(raw), now, max_items=100, public=False)
-    with loop.database.unit_of_work() as uow:
-        record_site_events(
-            uow.session, uow.jobs, loop.runtime.funnels.current, events,
-            now=now, source="website", meta=RequestMeta(), default_time_zone="UTC",
-        )  # fmt: skip
-
-
-def lead(loop: Loop, lead_id: int) -> Lead:
-    with loop.database.unit_of_work(readonly=True) as uow:
-        found = uow.session.get(Lead, lead_id)
-        assert found is not None
-        return found
 
 
 def changes(loop: Loop, lead_id: int) -> list[StageChange]:
